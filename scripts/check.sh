@@ -1,0 +1,33 @@
+#!/bin/sh
+# Builds phonebind and runs every test: first the normal build (gcc,
+# warnings as errors), then the same suite in an ASan+UBSan build (clang:
+# gcc's ASan runtime clashes with umockdev's LD_PRELOAD).
+#
+#   ./scripts/check.sh            both builds
+#   PHONEBIND_SKIP_SANITIZE=1 ./scripts/check.sh   normal build only
+set -eu
+cd "$(dirname "$0")/.."
+
+./scripts/deps.sh
+
+jobs=$(nproc)
+
+run_suite() {
+  build_dir=$1
+  shift
+  echo "==> configure $build_dir"
+  cmake -S . -B "$build_dir" -DPHONEBIND_WERROR=ON "$@" >/dev/null
+  echo "==> build $build_dir"
+  cmake --build "$build_dir" -j "$jobs" -- --no-print-directory >/dev/null
+  echo "==> test $build_dir"
+  ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
+}
+
+run_suite build
+
+if [ -z "${PHONEBIND_SKIP_SANITIZE:-}" ]; then
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  CC=clang run_suite build-sanitize -DPHONEBIND_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
+echo "==> all tests passed"

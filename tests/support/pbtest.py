@@ -1,0 +1,214 @@
+"""Shared helpers for phonebind's integration tests.
+
+Everything here starts real programs: the registry built in this tree, a
+private dbus-daemon standing in for the system bus, and (through umockdev)
+fake phones. Nothing touches the real system bus, udev or network: servers
+listen on 127.0.0.1 ports chosen free at run time.
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD_DIR = os.environ.get("PHONEBIND_BUILD_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+SOURCE_DIR = os.environ.get("PHONEBIND_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def program(name):
+    """Path of a program built in this tree (server/, daemon/ or ctl/)."""
+    for sub in ("server", "daemon", "ctl", ""):
+        path = os.path.join(BUILD_DIR, sub, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(f"{name} is not built in {BUILD_DIR}")
+
+
+def free_port():
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class TempDir:
+    """A temporary directory removed at exit unless PHONEBIND_KEEP_TMP is set."""
+
+    def __init__(self, prefix="phonebind-test-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+
+    def join(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def cleanup(self):
+        if os.environ.get("PHONEBIND_KEEP_TMP"):
+            print(f"keeping {self.path}", file=sys.stderr)
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Http:
+    """Minimal HTTP/1.1 client over http.client for one host:port."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+        self.host, self.port, self.timeout = host, port, timeout
+
+    def request(self, method, path, body=None, token=None, headers=None, raw_body=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        hdrs = dict(headers or {})
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            resp = conn.getresponse()
+            payload = resp.read()
+        finally:
+            conn.close()
+        parsed = None
+        if payload and resp.getheader("Content-Type", "").startswith("application/json"):
+            parsed = json.loads(payload)
+        return resp.status, parsed, payload
+
+
+class Registry:
+    """The real phonebind-registry on a loopback port."""
+
+    def __init__(self, tmp, database=None, port=None, extra_args=()):
+        self.tmp = tmp
+        self.port = port or free_port()
+        self.database = database or tmp.join("registry.db")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = tmp.join(f"registry-{self.port}.log")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=10.0):
+        args = [program("phonebind-registry"), "--listen", f"127.0.0.1:{self.port}",
+                "--database", self.database] + self.extra_args
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        http_client = Http(self.port, timeout=1.0)
+
+        def healthy():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"registry exited with {self.proc.returncode}: "
+                                   + self.read_log())
+            try:
+                return http_client.request("GET", "/healthz")[0] == 200
+            except OSError:
+                return False
+        wait_until(healthy, timeout, what="registry /healthz")
+        return self
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout)
+        code = self.proc.returncode if self.proc else None
+        self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
+        return code
+
+    def http(self, timeout=10.0):
+        return Http(self.port, timeout=timeout)
+
+    def new_account(self):
+        status, body, _ = self.http().request("POST", "/v1/accounts")
+        assert status == 201, (status, body)
+        return body["account"], body["token"]
+
+
+class PrivateBus:
+    """A private dbus-daemon that stands in for the system bus.
+
+    Started with a permissive configuration so tests can own names and call
+    methods; policy tests start their own daemon on the project's policy.
+    """
+
+    CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+    <allow user="*"/>
+  </policy>
+</busconfig>
+"""
+
+    def __init__(self, tmp, config=None):
+        self.tmp = tmp
+        self.socket = tmp.join(f"bus-{os.getpid()}-{id(self)}.sock")
+        self.config_path = tmp.join(f"bus-{id(self)}.conf")
+        with open(self.config_path, "w") as f:
+            f.write((config or self.CONFIG).replace("{socket}", self.socket))
+        self.proc = None
+
+    @property
+    def address(self):
+        return f"unix:path={self.socket}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={self.config_path}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
+                   what="dbus-daemon socket")
+        if self.proc.poll() is not None:
+            raise RuntimeError("dbus-daemon failed: " + self.proc.stderr.read().decode())
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+        self.proc = None
+
+    def env(self, base=None):
+        env = dict(base if base is not None else os.environ)
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        return env
+
+
+@contextlib.contextmanager
+def temp_dir():
+    tmp = TempDir()
+    try:
+        yield tmp
+    finally:
+        tmp.cleanup()

@@ -1,0 +1,30 @@
+/* The identity helper (the seed's "auxiliary application"): an optional
+ * program that reads a phone's IMEI when its USB serial cannot tell phones
+ * apart. It runs asynchronously with a timeout; its failure, garbage or
+ * silence simply means "no IMEI".
+ *
+ * Protocol: the command runs through /bin/sh -c with the device described
+ * in the environment (PHONEBIND_SYSPATH, PHONEBIND_DEVNODE, PHONEBIND_VENDOR,
+ * PHONEBIND_PRODUCT, PHONEBIND_SERIAL, PHONEBIND_BUSNUM, PHONEBIND_DEVNUM) and
+ * prints the IMEI as the first line of its standard output (at most 4 KiB
+ * read); anything else, a non-zero exit or the timeout means no IMEI. */
+#pragma once
+
+#include <event2/event.h>
+
+struct identity_query;
+
+struct identity_device {
+  const char *syspath, *devnode, *vendor, *product, *serial, *busnum, *devnum; /* may be NULL */
+};
+
+/* imei: 15 Luhn-checked digits, or NULL; borrowed for the callback. */
+typedef void (*identity_done_fn)(const char *imei, void *userdata);
+
+/* Starts the helper; 0 or -errno (then done is never run). done runs
+ * exactly once from the loop unless the query is cancelled first. */
+int identity_helper_run(struct event_base *base, const char *command,
+                        const struct identity_device *device, long timeout_ms,
+                        identity_done_fn done, void *userdata, struct identity_query **out_query);
+/* Kills the helper if it still runs and frees the query; done is not run. */
+void identity_query_cancel(struct identity_query *query);

@@ -1,0 +1,72 @@
+/* The remote check: an asynchronous client of phonebind-registry, driven by
+ * libcurl's multi-socket interface inside the daemon's libevent loop. The
+ * daemon never blocks on the network: every call returns at once and its
+ * answer arrives later through a callback run from the loop. */
+#pragma once
+
+#include <event2/event.h>
+
+struct registry_client;
+struct registry_call;
+
+enum registry_outcome {
+  REGISTRY_ANSWERED,    /* an HTTP status this module understands (see below) */
+  REGISTRY_UNREACHABLE, /* no connection, a timeout, or a transport error */
+  REGISTRY_BAD_ANSWER,  /* 5xx, an unexpected status, or a body that does not parse */
+};
+
+enum registry_status {
+  REGISTRY_STATUS_NONE,
+  REGISTRY_STATUS_UNBOUND,
+  REGISTRY_STATUS_BOUND_TO_YOU,
+  REGISTRY_STATUS_BOUND_TO_OTHER,
+};
+
+/* What a call came back with. Pointers are borrowed: valid only for the
+ * duration of the callback; copy what you keep. */
+struct registry_answer {
+  enum registry_outcome outcome;
+  long http_status;            /* 0 when there was no HTTP answer */
+  enum registry_status status; /* lookup: from the body; claim: 409 → BOUND_TO_OTHER */
+  const char *account;         /* create_account: the new shadow account */
+  const char *token;           /* create_account: its bearer token */
+  const char *error;           /* a short reason for the log, never NULL */
+};
+
+/* Statuses per call when outcome is REGISTRY_ANSWERED:
+ *   lookup:         200 (status set), 401
+ *   claim:          201 bound now, 200 already ours (renewed), 409 bound to other, 401
+ *   release:        204 released, 404 not bound, 403 bound to someone else, 401
+ *   create_account: 201 (account and token set) */
+
+typedef void (*registry_done_fn)(const struct registry_answer *answer, void *userdata);
+
+struct registry_client_options {
+  const char *url;        /* base URL, e.g. "http://127.0.0.1:8470"; copied */
+  const char *token;      /* bearer token; NULL until an account exists; copied */
+  long timeout_ms;        /* whole request; 0 means 5000 */
+  unsigned max_in_flight; /* concurrent requests; more are queued in order; 0 means 32 */
+};
+
+int registry_client_new(struct event_base *base, const struct registry_client_options *options,
+                        struct registry_client **out_client);
+/* Cancels every outstanding call (their callbacks are not run), then frees. */
+void registry_client_free(struct registry_client *client);
+int registry_client_set_token(struct registry_client *client, const char *token);
+
+/* Each starts one call. 0 or -errno (then done is never run). done runs
+ * exactly once, from the event loop, never from inside the starting call,
+ * unless the call is cancelled first. out_call may be NULL. */
+int registry_client_lookup(struct registry_client *client, const char *terminal_id,
+                           registry_done_fn done, void *userdata, struct registry_call **out_call);
+int registry_client_claim(struct registry_client *client, const char *terminal_id,
+                          registry_done_fn done, void *userdata, struct registry_call **out_call);
+int registry_client_release(struct registry_client *client, const char *terminal_id,
+                            registry_done_fn done, void *userdata,
+                            struct registry_call **out_call);
+int registry_client_create_account(struct registry_client *client, registry_done_fn done,
+                                   void *userdata, struct registry_call **out_call);
+
+/* Drops a call whose answer nobody wants any more (the phone went away):
+ * its callback is not run. Must not be called after the callback ran. */
+void registry_call_cancel(struct registry_call *call);

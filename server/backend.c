@@ -1,0 +1,25 @@
+/* Picks a storage backend by the database URI's scheme. */
+#include "backend.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *backend_uri_sqlite_path(const char *uri)
+{
+  if (strncmp(uri, "sqlite:", 7) == 0)
+    return uri + 7;
+  if (strstr(uri, "://") || strncmp(uri, "postgresql:", 11) == 0)
+    return NULL;
+  return uri; /* a bare path means SQLite */
+}
+
+int backend_open_uri(const char *uri, struct backend **out_backend)
+{
+  const char *path = backend_uri_sqlite_path(uri);
+
+  if (!path)
+    return -EPROTONOSUPPORT;
+  if (*path == '\0')
+    return -EINVAL;
+  return backend_sqlite_ops.open(path, out_backend);
+}

@@ -1,0 +1,71 @@
+/* Storage behind the registry: a small vtable, as smtpd does for its tables,
+ * so SQLite and (later) PostgreSQL are two entries, not two code paths
+ * through the HTTP layer. The backend never sees a raw terminal identifier
+ * or token: only their keyed hash and SHA-256. Every operation is safe to
+ * call from any HTTP thread at once. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+#define ACCOUNT_ID_MAX 64
+
+struct backend;
+
+enum binding_status {
+  BINDING_UNBOUND,
+  BINDING_BOUND_TO_YOU,
+  BINDING_BOUND_TO_OTHER,
+};
+
+enum claim_result {
+  CLAIM_BOUND_NOW,   /* 201 */
+  CLAIM_RENEWED,     /* 200 */
+  CLAIM_CONFLICT,    /* 409 */
+};
+
+enum release_result {
+  RELEASE_DONE,      /* 204 */
+  RELEASE_NOT_BOUND, /* 404 */
+  RELEASE_NOT_OWNER, /* 403 */
+};
+
+struct backend_ops {
+  const char *scheme; /* "sqlite" */
+  int (*open)(const char *location, struct backend **out_backend);
+  void (*close)(struct backend *backend);
+  int (*lookup)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
+                const char *account, enum binding_status *out_status);
+  int (*claim)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
+               const char *account, uint64_t now, enum claim_result *out_result);
+  int (*release)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
+                 const char *account, enum release_result *out_result);
+  /* Stores a new account under a fresh unique id (written to out_account,
+   * ACCOUNT_ID_MAX bytes); -EEXIST when the token hash is taken. */
+  int (*create_account)(struct backend *backend, const uint8_t token_hash[HASH_SHA256_LEN],
+                        uint64_t now, char *out_account);
+  /* 1 and the account id when the token hash belongs to one, 0 when not. */
+  int (*find_account)(struct backend *backend, const uint8_t token_hash[HASH_SHA256_LEN],
+                      char *out_account);
+};
+
+/* Every backend starts with this, so callers can reach the ops. */
+struct backend {
+  const struct backend_ops *ops;
+};
+
+extern const struct backend_ops backend_sqlite_ops;
+
+/* Opens the backend a database URI names: "sqlite:PATH" or a bare path.
+ * 0 or -errno; -EPROTONOSUPPORT for an unknown scheme. */
+int backend_open_uri(const char *uri, struct backend **out_backend);
+/* The SQLite file path of a URI, or NULL for other schemes; borrowed. */
+const char *backend_uri_sqlite_path(const char *uri);
+
+static inline void backend_close(struct backend *backend)
+{
+  if (backend)
+    backend->ops->close(backend);
+}

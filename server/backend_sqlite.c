@@ -1,0 +1,450 @@
+/* SQLite backend of the registry. WAL mode; all writes go through one
+ * writer connection under a mutex, so threads queue on the mutex rather
+ * than sleeping in SQLite's busy handler; each HTTP thread reads through a
+ * connection of its own, which WAL lets run beside the writer. */
+#include "account_id.h"
+#include "backend.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA_VERSION 1
+
+static const char schema_v1[] =
+  "CREATE TABLE accounts ("
+  "  id TEXT PRIMARY KEY,"
+  "  token_hash BLOB NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE bindings ("
+  "  terminal_hash BLOB PRIMARY KEY,"
+  "  account_id TEXT NOT NULL REFERENCES accounts(id),"
+  "  bound_at INTEGER NOT NULL,"
+  "  renewed_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* Statements a reader needs, prepared once per connection. */
+struct reader {
+  sqlite3 *db;
+  sqlite3_stmt *select_binding;
+  sqlite3_stmt *select_account;
+  struct reader *next;
+};
+
+struct backend_sqlite {
+  struct backend base;
+  char *path;
+  pthread_mutex_t write_lock; /* guards writer and its statements */
+  sqlite3 *writer;
+  sqlite3_stmt *insert_binding, *renew_binding, *delete_binding, *insert_account;
+  struct reader *writer_reader; /* the writer's own reads, under write_lock */
+  pthread_key_t reader_key;     /* this thread's struct reader */
+  pthread_mutex_t readers_lock; /* guards the list below */
+  struct reader *readers;
+};
+
+static int errno_from_sqlite(int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+  case SQLITE_ROW:
+    return 0;
+  case SQLITE_FULL:
+    return -ENOSPC;
+  case SQLITE_READONLY:
+    return -EROFS;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return -EBADMSG;
+  case SQLITE_CANTOPEN:
+    return -ENOENT;
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    return -EACCES;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return -EBUSY;
+  case SQLITE_NOMEM:
+    return -ENOMEM;
+  case SQLITE_CONSTRAINT:
+    return -EEXIST;
+  default:
+    return -EIO;
+  }
+}
+
+static int open_connection(const char *path, int flags, sqlite3 **out_db)
+{
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+
+  if (rc != SQLITE_OK) {
+    log_err("cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    return errno_from_sqlite(rc);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  /* Only for a checkpoint racing a reader's start; the writer mutex keeps
+   * writers from ever meeting each other. */
+  sqlite3_busy_timeout(db, 5000);
+  *out_db = db;
+  return 0;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+  char *message = NULL;
+  int rc = sqlite3_exec(db, sql, NULL, NULL, &message);
+
+  if (rc != SQLITE_OK) {
+    log_err("database: %s", message ? message : sqlite3_errstr(rc));
+    sqlite3_free(message);
+  }
+  return errno_from_sqlite(rc);
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out_stmt)
+{
+  int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out_stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    log_err("database: cannot prepare statement: %s", sqlite3_errmsg(db));
+  return errno_from_sqlite(rc);
+}
+
+static int read_user_version(sqlite3 *db, int *out_version)
+{
+  sqlite3_stmt *stmt;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    *out_version = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  return rc == SQLITE_ROW ? 0 : errno_from_sqlite(rc);
+}
+
+/* Brings the schema to SCHEMA_VERSION, one step per version, each in its
+ * own transaction. A newer file than this program knows is refused. */
+static int migrate(sqlite3 *db, const char *path)
+{
+  int version = 0, r;
+
+  r = read_user_version(db, &version);
+  if (r < 0)
+    return r;
+  if (version > SCHEMA_VERSION) {
+    log_err("database %s has schema version %d; this registry knows up to %d", path, version,
+            SCHEMA_VERSION);
+    return -EPROTO;
+  }
+  if (version < 1) {
+    r = exec_sql(db, "BEGIN IMMEDIATE");
+    if (r == 0)
+      r = exec_sql(db, schema_v1);
+    if (r == 0)
+      r = exec_sql(db, "PRAGMA user_version = 1; COMMIT");
+    if (r < 0) {
+      exec_sql(db, "ROLLBACK");
+      return r;
+    }
+  }
+  return 0;
+}
+
+static void reader_free(struct reader *reader)
+{
+  sqlite3_finalize(reader->select_binding);
+  sqlite3_finalize(reader->select_account);
+  sqlite3_close(reader->db);
+  free(reader);
+}
+
+static int reader_new(sqlite3 *db, struct reader **out_reader)
+{
+  struct reader *reader = xcalloc(1, sizeof *reader);
+  int r;
+
+  reader->db = db;
+  r = prepare(db, "SELECT account_id FROM bindings WHERE terminal_hash = ?1",
+              &reader->select_binding);
+  if (r == 0)
+    r = prepare(db, "SELECT id FROM accounts WHERE token_hash = ?1", &reader->select_account);
+  if (r < 0) {
+    reader->db = NULL; /* the caller still owns db */
+    reader_free(reader);
+    return r;
+  }
+  *out_reader = reader;
+  return 0;
+}
+
+/* The calling thread's read connection, opened on first use. */
+static int thread_reader(struct backend_sqlite *be, struct reader **out_reader)
+{
+  struct reader *reader = pthread_getspecific(be->reader_key);
+  sqlite3 *db;
+  int r;
+
+  if (reader) {
+    *out_reader = reader;
+    return 0;
+  }
+  r = open_connection(be->path, SQLITE_OPEN_READONLY, &db);
+  if (r < 0)
+    return r;
+  r = reader_new(db, &reader);
+  if (r < 0) {
+    sqlite3_close(db);
+    return r;
+  }
+  pthread_mutex_lock(&be->readers_lock);
+  reader->next = be->readers;
+  be->readers = reader;
+  pthread_mutex_unlock(&be->readers_lock);
+  pthread_setspecific(be->reader_key, reader);
+  *out_reader = reader;
+  return 0;
+}
+
+/* Reads the owner of a terminal: 1 and out_account set, 0 when unbound. */
+static int select_owner(struct reader *reader, const uint8_t *terminal_hash,
+                        char out_account[ACCOUNT_ID_MAX])
+{
+  sqlite3_stmt *stmt = reader->select_binding;
+  int rc, found = 0;
+
+  sqlite3_bind_blob(stmt, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    snprintf(out_account, ACCOUNT_ID_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    found = 1;
+  }
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : errno_from_sqlite(rc);
+}
+
+static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, const char *account,
+                         enum binding_status *out_status)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  char owner[ACCOUNT_ID_MAX];
+  struct reader *reader;
+  int r = thread_reader(be, &reader);
+
+  if (r < 0)
+    return r;
+  r = select_owner(reader, terminal_hash, owner);
+  if (r < 0)
+    return r;
+  if (r == 0)
+    *out_status = BINDING_UNBOUND;
+  else
+    *out_status = strcmp(owner, account) == 0 ? BINDING_BOUND_TO_YOU : BINDING_BOUND_TO_OTHER;
+  return 0;
+}
+
+static int step_once(sqlite3_stmt *stmt)
+{
+  int rc = sqlite3_step(stmt);
+
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
+}
+
+/* Check and write under the write lock: of racing claims exactly one
+ * finds the terminal unbound. The primary key backs this up. */
+static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, const char *account,
+                        uint64_t now, enum claim_result *out_result)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  char owner[ACCOUNT_ID_MAX];
+  sqlite3_stmt *stmt;
+  int r, rc;
+
+  pthread_mutex_lock(&be->write_lock);
+  r = select_owner(be->writer_reader, terminal_hash, owner);
+  if (r == 1 && strcmp(owner, account) != 0) {
+    *out_result = CLAIM_CONFLICT;
+    r = 0;
+    goto out;
+  }
+  if (r < 0)
+    goto out;
+  stmt = r == 1 ? be->renew_binding : be->insert_binding;
+  sqlite3_bind_blob(stmt, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 2, account, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(stmt, 3, (sqlite3_int64)now);
+  rc = step_once(stmt);
+  *out_result = r == 1 ? CLAIM_RENEWED : CLAIM_BOUND_NOW;
+  r = errno_from_sqlite(rc);
+out:
+  pthread_mutex_unlock(&be->write_lock);
+  return r;
+}
+
+static int sqlite_release(struct backend *base, const uint8_t *terminal_hash, const char *account,
+                          enum release_result *out_result)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  char owner[ACCOUNT_ID_MAX];
+  int r;
+
+  pthread_mutex_lock(&be->write_lock);
+  r = select_owner(be->writer_reader, terminal_hash, owner);
+  if (r == 0) {
+    *out_result = RELEASE_NOT_BOUND;
+  } else if (r == 1 && strcmp(owner, account) != 0) {
+    *out_result = RELEASE_NOT_OWNER;
+    r = 0;
+  } else if (r == 1) {
+    sqlite3_bind_blob(be->delete_binding, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+    r = errno_from_sqlite(step_once(be->delete_binding));
+    *out_result = RELEASE_DONE;
+  }
+  pthread_mutex_unlock(&be->write_lock);
+  return r;
+}
+
+/* Seed [0044]: generate, check for uniqueness, regenerate until new. The
+ * insert is the check: a primary-key conflict means the id was taken. */
+static int sqlite_create_account(struct backend *base, const uint8_t *token_hash, uint64_t now,
+                                 char *out_account)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  int r = -EEXIST, rc;
+
+  pthread_mutex_lock(&be->write_lock);
+  for (int attempt = 0; attempt < 16 && r == -EEXIST; attempt++) {
+    r = account_id_generate(out_account);
+    if (r < 0)
+      break;
+    sqlite3_bind_text(be->insert_account, 1, out_account, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(be->insert_account, 2, token_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(be->insert_account, 3, (sqlite3_int64)now);
+    rc = step_once(be->insert_account);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+      log_debug("shadow account id collision; generating another");
+    else if (rc == SQLITE_CONSTRAINT_UNIQUE)
+      r = -EADDRINUSE; /* the token hash itself is taken: do not retry */
+    else
+      r = errno_from_sqlite(rc);
+  }
+  pthread_mutex_unlock(&be->write_lock);
+  return r == -EADDRINUSE ? -EEXIST : r;
+}
+
+static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, char *out_account)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  struct reader *reader;
+  sqlite3_stmt *stmt;
+  int r = thread_reader(be, &reader), rc;
+
+  if (r < 0)
+    return r;
+  stmt = reader->select_account;
+  sqlite3_bind_blob(stmt, 1, token_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    snprintf(out_account, ACCOUNT_ID_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+}
+
+static void sqlite_close(struct backend *base)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+
+  while (be->readers) {
+    struct reader *next = be->readers->next;
+    reader_free(be->readers);
+    be->readers = next;
+  }
+  if (be->writer_reader) {
+    be->writer_reader->db = NULL; /* the writer connection is closed below */
+    reader_free(be->writer_reader);
+  }
+  sqlite3_finalize(be->insert_binding);
+  sqlite3_finalize(be->renew_binding);
+  sqlite3_finalize(be->delete_binding);
+  sqlite3_finalize(be->insert_account);
+  if (be->writer)
+    sqlite3_close(be->writer);
+  pthread_key_delete(be->reader_key);
+  pthread_mutex_destroy(&be->write_lock);
+  pthread_mutex_destroy(&be->readers_lock);
+  free(be->path);
+  free(be);
+}
+
+static int prepare_writer(struct backend_sqlite *be)
+{
+  int r;
+
+  /* synchronous=NORMAL in WAL mode: a commit survives a crash of the
+   * process; only a power loss can drop the last transactions. */
+  r = exec_sql(be->writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                           "PRAGMA foreign_keys=ON");
+  if (r == 0)
+    r = migrate(be->writer, be->path);
+  if (r == 0)
+    r = prepare(be->writer,
+                "INSERT INTO bindings (terminal_hash, account_id, bound_at, renewed_at)"
+                " VALUES (?1, ?2, ?3, ?3)",
+                &be->insert_binding);
+  if (r == 0)
+    r = prepare(be->writer,
+                "UPDATE bindings SET renewed_at = ?3 WHERE terminal_hash = ?1 AND account_id = ?2",
+                &be->renew_binding);
+  if (r == 0)
+    r = prepare(be->writer, "DELETE FROM bindings WHERE terminal_hash = ?1", &be->delete_binding);
+  if (r == 0)
+    r = prepare(be->writer, "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)",
+                &be->insert_account);
+  if (r == 0)
+    r = reader_new(be->writer, &be->writer_reader);
+  return r;
+}
+
+static int sqlite_open(const char *path, struct backend **out_backend)
+{
+  struct backend_sqlite *be = xcalloc(1, sizeof *be);
+  int r;
+
+  be->base.ops = &backend_sqlite_ops;
+  be->path = xstrdup(path);
+  pthread_mutex_init(&be->write_lock, NULL);
+  pthread_mutex_init(&be->readers_lock, NULL);
+  pthread_key_create(&be->reader_key, NULL);
+  r = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &be->writer);
+  if (r == 0)
+    r = prepare_writer(be);
+  if (r < 0) {
+    sqlite_close(&be->base);
+    return r;
+  }
+  *out_backend = &be->base;
+  return 0;
+}
+
+const struct backend_ops backend_sqlite_ops = {
+  .scheme = "sqlite",
+  .open = sqlite_open,
+  .close = sqlite_close,
+  .lookup = sqlite_lookup,
+  .claim = sqlite_claim,
+  .release = sqlite_release,
+  .create_account = sqlite_create_account,
+  .find_account = sqlite_find_account,
+};

@@ -1,0 +1,19 @@
+/* phonebind-registry's settings: registry.conf (INI) first, then flags,
+ * which use the same key names. */
+#pragma once
+
+struct registry_config {
+  char *listen;    /* ADDR:PORT */
+  char *database;  /* URI */
+  char *state_dir; /* NULL: $STATE_DIRECTORY, else the database's directory */
+  int threads;
+  int log_level;
+};
+
+/* Fills config from argv (and the --config file it names). Returns 0, 1
+ * when --help or --version was answered, or -1 after printing an error. */
+int registry_config_parse(int argc, char **argv, struct registry_config *config);
+void registry_config_clear(struct registry_config *config);
+
+/* The state directory that applies: owned by the caller. */
+char *registry_config_state_dir(const struct registry_config *config);

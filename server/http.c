@@ -1,0 +1,307 @@
+/* Request handling: route, authenticate, call the backend, answer JSON.
+ * Handlers answer within the callback; nothing is left in flight across
+ * loop iterations but the write of the answer. */
+#include "http.h"
+
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char *const status_names[] = {
+  [BINDING_UNBOUND] = "unbound",
+  [BINDING_BOUND_TO_YOU] = "bound-to-you",
+  [BINDING_BOUND_TO_OTHER] = "bound-to-other",
+};
+
+static double monotonic_seconds(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static enum http_method method_of(struct evhttp_request *req)
+{
+  switch (evhttp_request_get_command(req)) {
+  case EVHTTP_REQ_GET:
+    return METHOD_GET;
+  case EVHTTP_REQ_POST:
+    return METHOD_POST;
+  case EVHTTP_REQ_PUT:
+    return METHOD_PUT;
+  case EVHTTP_REQ_DELETE:
+    return METHOD_DELETE;
+  default:
+    return METHOD_OTHER;
+  }
+}
+
+/* What one request became; recorded once, when it is answered. */
+struct exchange {
+  struct evhttp_request *req;
+  enum route route;
+  double started;
+};
+
+static void send_reply(struct exchange *ex, int status, const char *content_type,
+                       struct evbuffer *body)
+{
+  struct evkeyvalq *headers = evhttp_request_get_output_headers(ex->req);
+
+  evhttp_add_header(headers, "Content-Type", content_type);
+  evhttp_send_reply(ex->req, status, NULL, body);
+  metrics_count_request(ex->route, status, monotonic_seconds() - ex->started);
+  log_debug("%s -> %d", router_template(ex->route), status);
+}
+
+static void send_json(struct exchange *ex, int status, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+static void send_json(struct exchange *ex, int status, const char *fmt, ...)
+{
+  struct evbuffer *body = evbuffer_new();
+  va_list ap;
+
+  va_start(ap, fmt);
+  evbuffer_add_vprintf(body, fmt, ap);
+  va_end(ap);
+  send_reply(ex, status, "application/json", body);
+  evbuffer_free(body);
+}
+
+/* Error bodies are fixed strings of ours: no caller text is echoed. */
+static void send_error(struct exchange *ex, int status, const char *error, const char *message)
+{
+  send_json(ex, status, "{\"error\":\"%s\",\"message\":\"%s\"}\n", error, message);
+}
+
+static void send_backend_error(struct exchange *ex, int r)
+{
+  log_err("%s: storage failed: %s", router_template(ex->route), strerror(-r));
+  if (r == -ENOSPC)
+    send_error(ex, 503, "storage-full", "the registry's storage is full");
+  else
+    send_error(ex, 500, "storage-error", "the registry could not read or write its storage");
+}
+
+/* Body limits and shape: optional, and when present a JSON object. */
+static int check_body(struct exchange *ex, int must_be_object)
+{
+  struct evbuffer *input = evhttp_request_get_input_buffer(ex->req);
+  size_t len = evbuffer_get_length(input);
+  json_error_t error;
+  json_t *json;
+
+  if (len > REGISTRY_MAX_BODY) {
+    send_error(ex, 413, "too-large", "the request body is larger than 4096 bytes");
+    return -1;
+  }
+  if (len == 0 || !must_be_object)
+    return 0;
+  json = json_loadb((const char *)evbuffer_pullup(input, -1), len, 0, &error);
+  if (!json || !json_is_object(json)) {
+    json_decref(json);
+    send_error(ex, 400, "bad-json", "the request body must be a JSON object");
+    return -1;
+  }
+  json_decref(json);
+  return 0;
+}
+
+/* The account a Bearer token belongs to; answers 401 itself when none. */
+static int authenticate(struct exchange *ex, struct registry *registry,
+                        char account[ACCOUNT_ID_MAX])
+{
+  const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ex->req),
+                                        "Authorization");
+  uint8_t token_hash[HASH_SHA256_LEN];
+  int r;
+
+  if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
+    send_error(ex, 401, "unauthorized", "a Bearer token is required");
+    return -1;
+  }
+  hash_sha256(auth + 7, strlen(auth + 7), token_hash);
+  r = registry->backend->ops->find_account(registry->backend, token_hash, account);
+  if (r < 0) {
+    send_backend_error(ex, r);
+    return -1;
+  }
+  if (r == 0) {
+    send_error(ex, 401, "unauthorized", "unknown token");
+    return -1;
+  }
+  return 0;
+}
+
+static void handle_create_account(struct exchange *ex, struct registry *registry)
+{
+  uint8_t token[32], token_hash[HASH_SHA256_LEN];
+  char token_hex[2 * sizeof token + 1], account[ACCOUNT_ID_MAX];
+  int r;
+
+  if (check_body(ex, 1) < 0)
+    return;
+  r = hash_random_bytes(token, sizeof token);
+  if (r == 0) {
+    hash_hex_encode(token, sizeof token, token_hex);
+    hash_sha256(token_hex, strlen(token_hex), token_hash);
+    r = registry->backend->ops->create_account(registry->backend, token_hash,
+                                               (uint64_t)time(NULL), account);
+  }
+  if (r < 0) {
+    send_backend_error(ex, r);
+    return;
+  }
+  log_info("created shadow account %s", account);
+  send_json(ex, 201, "{\"account\":\"%s\",\"token\":\"%s\"}\n", account, token_hex);
+}
+
+static void handle_lookup(struct exchange *ex, struct registry *registry, const uint8_t *hash,
+                          const char *account)
+{
+  enum binding_status status;
+  int r = registry->backend->ops->lookup(registry->backend, hash, account, &status);
+
+  if (r < 0)
+    send_backend_error(ex, r);
+  else
+    send_json(ex, 200, "{\"status\":\"%s\"}\n", status_names[status]);
+}
+
+static void handle_claim(struct exchange *ex, struct registry *registry, const uint8_t *hash,
+                         const char *account)
+{
+  enum claim_result result;
+  int r = registry->backend->ops->claim(registry->backend, hash, account, (uint64_t)time(NULL),
+                                        &result);
+
+  if (r < 0) {
+    send_backend_error(ex, r);
+    return;
+  }
+  metrics_count_claim(result);
+  if (result == CLAIM_CONFLICT)
+    send_json(ex, 409, "{\"status\":\"bound-to-other\",\"error\":\"bound-to-other\","
+                       "\"message\":\"the terminal is bound to another client\"}\n");
+  else
+    send_json(ex, result == CLAIM_BOUND_NOW ? 201 : 200, "{\"status\":\"bound-to-you\"}\n");
+}
+
+static void handle_release(struct exchange *ex, struct registry *registry, const uint8_t *hash,
+                           const char *account)
+{
+  enum release_result result;
+  int r = registry->backend->ops->release(registry->backend, hash, account, &result);
+
+  if (r < 0)
+    send_backend_error(ex, r);
+  else if (result == RELEASE_DONE)
+    send_reply(ex, 204, "application/json", NULL);
+  else if (result == RELEASE_NOT_BOUND)
+    send_error(ex, 404, "not-bound", "the terminal is not bound");
+  else
+    send_error(ex, 403, "not-owner", "the terminal is bound to another client");
+}
+
+static void handle_terminal(struct exchange *ex, struct registry *registry,
+                            const struct route_match *match, enum http_method method)
+{
+  char account[ACCOUNT_ID_MAX];
+  uint8_t hash[HASH_SHA256_LEN];
+
+  if (check_body(ex, 0) < 0 || authenticate(ex, registry, account) < 0)
+    return;
+  hash_hmac_sha256(registry->terminal_key, sizeof registry->terminal_key, match->terminal_id,
+                   match->terminal_id_len, hash);
+  if (match->route == ROUTE_TERMINAL)
+    handle_lookup(ex, registry, hash, account);
+  else if (method == METHOD_PUT)
+    handle_claim(ex, registry, hash, account);
+  else
+    handle_release(ex, registry, hash, account);
+}
+
+static void handle_metrics(struct exchange *ex)
+{
+  struct evbuffer *body = evbuffer_new();
+
+  metrics_render(body);
+  send_reply(ex, 200, "text/plain; version=0.0.4", body);
+  evbuffer_free(body);
+}
+
+static void dispatch(struct exchange *ex, struct registry *registry,
+                     const struct route_match *match, enum http_method method)
+{
+  switch (match->route) {
+  case ROUTE_ACCOUNTS:
+    handle_create_account(ex, registry);
+    break;
+  case ROUTE_TERMINAL:
+  case ROUTE_BINDING:
+    handle_terminal(ex, registry, match, method);
+    break;
+  case ROUTE_HEALTHZ:
+    send_json(ex, 200, "{\"status\":\"ok\"}\n");
+    break;
+  case ROUTE_METRICS:
+    handle_metrics(ex);
+    break;
+  default:
+    send_error(ex, 404, "not-found", "no such resource");
+  }
+}
+
+static void handle_request(struct evhttp_request *req, void *arg)
+{
+  struct exchange ex = {.req = req, .route = ROUTE_NONE, .started = monotonic_seconds()};
+  const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+  const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+  enum http_method method = method_of(req);
+  struct route_match match;
+
+  if (!path) {
+    send_error(&ex, 400, "bad-request", "the request target is not a path");
+    return;
+  }
+  switch (router_match(method, path, strlen(path), &match)) {
+  case ROUTE_OK:
+    ex.route = match.route;
+    dispatch(&ex, arg, &match, method);
+    break;
+  case ROUTE_NOT_FOUND:
+    send_error(&ex, 404, "not-found", "no such resource");
+    break;
+  case ROUTE_BAD_METHOD:
+    ex.route = match.route;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                      router_allowed_methods(match.route));
+    send_error(&ex, 405, "method-not-allowed", "the method is not allowed on this resource");
+    break;
+  case ROUTE_BAD_ID:
+    ex.route = match.route;
+    send_error(&ex, 400, "bad-terminal-id",
+               "the terminal identifier is malformed or longer than 256 bytes");
+    break;
+  }
+}
+
+void http_configure(struct evhttp *http, struct registry *registry)
+{
+  evhttp_set_max_body_size(http, REGISTRY_MAX_EVHTTP_BODY);
+  evhttp_set_max_headers_size(http, REGISTRY_MAX_HEADERS);
+  evhttp_set_timeout(http, REGISTRY_TIMEOUT_S);
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                     EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+                                     EVHTTP_REQ_PATCH);
+  evhttp_set_gencb(http, handle_request, registry);
+}

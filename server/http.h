@@ -1,0 +1,22 @@
+/* The registry's HTTP layer: one evhttp per thread, all sharing one
+ * struct registry, which is read-only once the threads run. */
+#pragma once
+
+#include <event2/http.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+#define REGISTRY_MAX_BODY 4096         /* our own limit: larger is 413 */
+#define REGISTRY_MAX_EVHTTP_BODY 65536 /* evhttp drops the connection beyond this */
+#define REGISTRY_MAX_HEADERS 8192
+#define REGISTRY_TIMEOUT_S 10
+
+struct registry {
+  struct backend *backend;
+  uint8_t terminal_key[HASH_SHA256_LEN]; /* HMAC key for terminal identifiers */
+};
+
+/* Sets limits and timeouts and installs the request handler. */
+void http_configure(struct evhttp *http, struct registry *registry);

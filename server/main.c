@@ -1,0 +1,195 @@
+/* phonebind-registry: the seed's "first server". Opens the backend, then
+ * runs one libevent loop with its own evhttp per thread; the main thread's
+ * loop also takes the signals and leads the shutdown. */
+#include "backend.h"
+#include "config.h"
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "secret_file.h"
+#include "version.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct worker {
+  struct event_base *base;
+  struct evhttp *http;
+  struct evhttp_bound_socket *socket;
+  pthread_t thread;
+};
+
+struct server {
+  struct registry registry;
+  struct worker *workers;
+  int worker_count;
+  struct event *sigterm, *sigint, *sighup;
+};
+
+static int worker_start(struct worker *worker, struct registry *registry, const char *listen_on)
+{
+  int fd = listener_open(listen_on);
+
+  if (fd < 0)
+    return fd;
+  worker->base = event_base_new();
+  worker->http = worker->base ? evhttp_new(worker->base) : NULL;
+  if (!worker->http) {
+    close(fd);
+    return -ENOMEM;
+  }
+  http_configure(worker->http, registry);
+  worker->socket = evhttp_accept_socket_with_handle(worker->http, fd);
+  if (!worker->socket) {
+    close(fd);
+    return -EIO;
+  }
+  return 0;
+}
+
+static void *worker_run(void *arg)
+{
+  struct worker *worker = arg;
+
+  event_base_dispatch(worker->base);
+  return NULL;
+}
+
+/* Stop accepting at once; give answers already being written a moment to
+ * leave before each loop ends. Handlers answer within their callback, so
+ * no request is cut in the middle. */
+static void server_stop(struct server *server)
+{
+  const struct timeval grace = {0, 200000};
+
+  for (int i = 0; i < server->worker_count; i++) {
+    struct worker *worker = &server->workers[i];
+    if (worker->socket)
+      evhttp_del_accept_socket(worker->http, worker->socket);
+    worker->socket = NULL;
+    event_base_loopexit(worker->base, &grace);
+  }
+}
+
+static void on_signal(evutil_socket_t signo, short events, void *arg)
+{
+  (void)events;
+  if (signo == SIGHUP) {
+    log_info("SIGHUP: nothing to reload; restart to change settings");
+    return;
+  }
+  log_info("%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+  server_stop(arg);
+}
+
+static int open_registry(struct registry *registry, const struct registry_config *config)
+{
+  _cleanup_free_ char *state_dir = registry_config_state_dir(config);
+  _cleanup_free_ char *key_path = xasprintf("%s/terminal-id.key", state_dir);
+  int r;
+
+  r = backend_open_uri(config->database, &registry->backend);
+  if (r < 0) {
+    log_err("cannot open database %s: %s", config->database,
+            r == -EPROTONOSUPPORT ? "unsupported scheme" : strerror(-r));
+    return r;
+  }
+  r = secret_file_load_or_create(key_path, registry->terminal_key, sizeof registry->terminal_key);
+  if (r < 0)
+    log_err("cannot load or create the key %s: %s", key_path,
+            r == -EBADMSG ? "wrong size" : strerror(-r));
+  return r;
+}
+
+static void server_free(struct server *server)
+{
+  for (int i = 0; i < server->worker_count; i++) {
+    if (server->workers[i].http)
+      evhttp_free(server->workers[i].http);
+    if (server->workers[i].base)
+      event_base_free(server->workers[i].base);
+  }
+  free(server->workers);
+  if (server->sigterm)
+    event_free(server->sigterm);
+  if (server->sigint)
+    event_free(server->sigint);
+  if (server->sighup)
+    event_free(server->sighup);
+  backend_close(server->registry.backend);
+}
+
+static int server_start(struct server *server, const struct registry_config *config)
+{
+  struct event_base *main_base;
+  int r;
+
+  server->worker_count = config->threads;
+  server->workers = xcalloc((size_t)config->threads, sizeof *server->workers);
+  for (int i = 0; i < config->threads; i++) {
+    r = worker_start(&server->workers[i], &server->registry, config->listen);
+    if (r < 0) {
+      log_err("cannot listen on %s: %s", config->listen,
+              r == -EINVAL ? "expected ADDR:PORT" : strerror(-r));
+      return r;
+    }
+  }
+  main_base = server->workers[0].base;
+  server->sigterm = evsignal_new(main_base, SIGTERM, on_signal, server);
+  server->sigint = evsignal_new(main_base, SIGINT, on_signal, server);
+  server->sighup = evsignal_new(main_base, SIGHUP, on_signal, server);
+  evsignal_add(server->sigterm, NULL);
+  evsignal_add(server->sigint, NULL);
+  evsignal_add(server->sighup, NULL);
+  return 0;
+}
+
+static int server_run(struct server *server)
+{
+  for (int i = 1; i < server->worker_count; i++)
+    if (pthread_create(&server->workers[i].thread, NULL, worker_run, &server->workers[i]) != 0)
+      log_fatal("cannot start HTTP thread %d", i);
+  event_base_dispatch(server->workers[0].base);
+  for (int i = 1; i < server->worker_count; i++)
+    pthread_join(server->workers[i].thread, NULL);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  struct registry_config config;
+  struct server server = {0};
+  int r;
+
+  log_init("phonebind-registry");
+  r = registry_config_parse(argc, argv, &config);
+  if (r != 0) {
+    registry_config_clear(&config);
+    return r > 0 ? 0 : 2;
+  }
+  log_set_max_level(config.log_level);
+  umask(077);
+  signal(SIGPIPE, SIG_IGN);
+  evthread_use_pthreads();
+  r = open_registry(&server.registry, &config);
+  if (r == 0)
+    r = server_start(&server, &config);
+  if (r == 0) {
+    log_info("phonebind-registry %s listening on %s (%d thread%s), database %s", PHONEBIND_VERSION,
+             config.listen, config.threads, config.threads == 1 ? "" : "s", config.database);
+    server_run(&server);
+    log_info("stopped");
+  }
+  server_free(&server);
+  registry_config_clear(&config);
+  return r == 0 ? 0 : 1;
+}

@@ -42,6 +42,7 @@ struct backend_sqlite {
   pthread_mutex_t write_lock; /* guards writer and its statements */
   sqlite3 *writer;
   sqlite3_stmt *insert_binding, *renew_binding, *delete_binding, *insert_account;
+  sqlite3_stmt *select_account_id;
   struct reader *writer_reader; /* the writer's own reads, under write_lock */
   pthread_key_t reader_key;     /* this thread's struct reader */
   pthread_mutex_t readers_lock; /* guards the list below */
@@ -313,32 +314,47 @@ static int sqlite_release(struct backend *base, const uint8_t *terminal_hash, co
   return r;
 }
 
-/* Seed [0044]: generate, check for uniqueness, regenerate until new. The
- * insert is the check: a primary-key conflict means the id was taken. */
+/* 1 when an account with this id exists, 0 when not; under write_lock. */
+static int account_id_taken(struct backend_sqlite *be, const char *account)
+{
+  sqlite3_stmt *stmt = be->select_account_id;
+  int rc;
+
+  sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+  rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+}
+
+/* Seed [0044]: generate an id, check that it is new, regenerate until it
+ * is. The write lock makes check and insert one step. */
 static int sqlite_create_account(struct backend *base, const uint8_t *token_hash, uint64_t now,
                                  char *out_account)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
-  int r = -EEXIST, rc;
+  int r = 1;
 
   pthread_mutex_lock(&be->write_lock);
-  for (int attempt = 0; attempt < 16 && r == -EEXIST; attempt++) {
+  for (int attempt = 0; attempt < 16 && r == 1; attempt++) {
     r = account_id_generate(out_account);
-    if (r < 0)
-      break;
+    if (r == 0)
+      r = account_id_taken(be, out_account);
+    if (r == 1)
+      log_debug("shadow account id collision; generating another");
+  }
+  if (r == 1)
+    r = -EEXIST;
+  if (r == 0) {
     sqlite3_bind_text(be->insert_account, 1, out_account, -1, SQLITE_STATIC);
     sqlite3_bind_blob(be->insert_account, 2, token_hash, HASH_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(be->insert_account, 3, (sqlite3_int64)now);
-    rc = step_once(be->insert_account);
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-      log_debug("shadow account id collision; generating another");
-    else if (rc == SQLITE_CONSTRAINT_UNIQUE)
-      r = -EADDRINUSE; /* the token hash itself is taken: do not retry */
-    else
-      r = errno_from_sqlite(rc);
+    r = errno_from_sqlite(step_once(be->insert_account)); /* -EEXIST: token hash taken */
   }
   pthread_mutex_unlock(&be->write_lock);
-  return r == -EADDRINUSE ? -EEXIST : r;
+  return r;
 }
 
 static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, char *out_account)
@@ -379,6 +395,7 @@ static void sqlite_close(struct backend *base)
   sqlite3_finalize(be->renew_binding);
   sqlite3_finalize(be->delete_binding);
   sqlite3_finalize(be->insert_account);
+  sqlite3_finalize(be->select_account_id);
   if (be->writer)
     sqlite3_close(be->writer);
   pthread_key_delete(be->reader_key);
@@ -412,6 +429,8 @@ static int prepare_writer(struct backend_sqlite *be)
   if (r == 0)
     r = prepare(be->writer, "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)",
                 &be->insert_account);
+  if (r == 0)
+    r = prepare(be->writer, "SELECT 1 FROM accounts WHERE id = ?1", &be->select_account_id);
   if (r == 0)
     r = reader_new(be->writer, &be->writer_reader);
   return r;

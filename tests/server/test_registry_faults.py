@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Malformed and hostile input leaves phonebind-registry healthy.
+
+Faults tried: a body over the limit (413), a 1 MiB body, raw garbage on the
+socket, a request cut off half-way, a client that connects and says nothing,
+oversized headers, and SIGTERM while a slow client holds a connection.
+"""
+import socket
+import time
+import unittest
+
+import pbtest
+
+
+class RegistryFaults(unittest.TestCase):
+    def setUp(self):
+        self.tmp = pbtest.TempDir()
+        self.registry = pbtest.Registry(self.tmp).start()
+        self.http = self.registry.http()
+        self.account, self.token = self.registry.new_account()
+
+    def tearDown(self):
+        self.registry.stop()
+        self.tmp.cleanup()
+
+    def assert_healthy(self):
+        self.assertEqual(self.http.request("GET", "/healthz")[0], 200)
+        # and it still does real work
+        status, _, _ = self.http.request("PUT", f"/v1/terminals/usb:18d1:H{time.monotonic_ns()}"
+                                         "/binding", token=self.token)
+        self.assertEqual(status, 201)
+
+    def raw(self, data, read=True):
+        with socket.create_connection(("127.0.0.1", self.registry.port), timeout=5) as s:
+            s.sendall(data)
+            if not read:
+                return b""
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            except (ConnectionResetError, socket.timeout):
+                pass
+            return b"".join(chunks)
+
+    def test_body_over_limit(self):
+        status, body, _ = self.http.request("POST", "/v1/accounts",
+                                            raw_body=b'{"pad":"' + b"x" * 5000 + b'"}')
+        self.assertEqual(status, 413)
+        self.assertEqual(body["error"], "too-large")
+        try:
+            status = self.http.request("POST", "/v1/accounts", raw_body=b"x" * (1 << 20))[0]
+            self.assertEqual(status, 413)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # evhttp may close the connection before reading it all
+        self.assert_healthy()
+
+    def test_garbage_on_socket(self):
+        reply = self.raw(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+        self.assertTrue(reply == b"" or reply.startswith(b"HTTP/1.1 400"), reply[:40])
+        self.raw(b"GET /healthz HTTP/9.9\r\n\r\n")
+        self.raw(b"\r\n" * 100)
+        self.assert_healthy()
+
+    def test_oversized_headers(self):
+        reply = self.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 20000 +
+                         b"\r\n\r\n")
+        self.assertFalse(reply.startswith(b"HTTP/1.1 200"))
+        self.assert_healthy()
+
+    def test_half_sent_and_silent_clients(self):
+        silent = socket.create_connection(("127.0.0.1", self.registry.port))
+        half = socket.create_connection(("127.0.0.1", self.registry.port))
+        half.sendall(b"PUT /v1/terminals/x/binding HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"a\"")
+        self.assert_healthy()  # neither blocks anyone else
+        half.close()
+        silent.close()
+        self.assert_healthy()
+
+    def test_sigterm_with_a_connection_open(self):
+        half = socket.create_connection(("127.0.0.1", self.registry.port))
+        half.sendall(b"GET /healthz HTTP/1.1\r\n")
+        started = time.monotonic()
+        self.assertEqual(self.registry.stop(), 0)
+        self.assertLess(time.monotonic() - started, 5)
+        half.close()
+        self.assertIn("stopped", self.registry.read_log())
+        self.registry.start()  # the database closed cleanly and reopens
+        self.assert_healthy()
+
+
+if __name__ == "__main__":
+    unittest.main()

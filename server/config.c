@@ -2,13 +2,12 @@
 #include "config.h"
 
 #include "backend.h"
-#include "ini.h"
+#include "cliconf.h"
 #include "log.h"
 #include "version.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,66 +72,29 @@ static int config_set(struct registry_config *config, const char *key, const cha
   return 0;
 }
 
-static int ini_entry(const char *section, const char *key, const char *value, void *userdata)
+static int set_entry(void *settings, const char *key, const char *value)
 {
-  if (section[0] != '\0' && strcmp(section, "registry") != 0)
-    return 0; /* sections of other programs sharing a file */
-  return config_set(userdata, key, value);
-}
-
-static int load_file(struct registry_config *config, const char *path)
-{
-  int line = 0, r = ini_parse_file(path, ini_entry, config, &line);
-
-  if (r == -EINVAL && line > 0)
-    log_err("%s:%d: malformed line or setting", path, line);
-  else if (r < 0)
-    log_err("cannot read %s: %s", path, strerror(-r));
-  return r;
-}
-
-static const char *flag_key(int opt)
-{
-  for (const struct option *o = options; o->name; o++)
-    if (o->val == opt)
-      return o->name;
-  return NULL;
+  return config_set(settings, key, value);
 }
 
 int registry_config_parse(int argc, char **argv, struct registry_config *config)
 {
-  int opt;
+  const struct cliconf conf = {
+    .program = "phonebind-registry",
+    .options = options,
+    .short_options = "l:d:s:c:t:hV",
+    .section = "registry",
+    .usage = usage,
+    .version = "phonebind-registry " PHONEBIND_VERSION,
+    .set = set_entry,
+    .settings = config,
+  };
 
   *config = (struct registry_config){.listen = xstrdup("127.0.0.1:8470"),
                                      .database = xstrdup("registry.db"),
                                      .threads = 1,
                                      .log_level = LOG_INFO};
-  /* The file first, so that flags override it wherever they stand. */
-  for (int i = 1; i < argc - 1; i++)
-    if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)
-      if (load_file(config, argv[i + 1]) < 0)
-        return -1;
-  while ((opt = getopt_long(argc, argv, "l:d:s:c:t:hV", options, NULL)) != -1) {
-    if (opt == 'h') {
-      fputs(usage, stdout);
-      return 1;
-    }
-    if (opt == 'V') {
-      printf("phonebind-registry %s\n", PHONEBIND_VERSION);
-      return 1;
-    }
-    if (opt == '?') {
-      fputs("Try 'phonebind-registry --help'.\n", stderr);
-      return -1;
-    }
-    if (opt != 'c' && config_set(config, flag_key(opt), optarg) < 0)
-      return -1;
-  }
-  if (optind < argc) {
-    log_err("unexpected argument \"%s\"", argv[optind]);
-    return -1;
-  }
-  return 0;
+  return cliconf_parse(&conf, argc, argv);
 }
 
 void registry_config_clear(struct registry_config *config)

@@ -1,0 +1,84 @@
+/* The determination module: a pure state machine over one terminal. It
+ * takes what the checks found and says what to announce and what to do
+ * next; main loop glue carries out the actions. No I/O here, so every
+ * path is tested by a table (tests/daemon/test_decide.c). */
+#pragma once
+
+#include <stdbool.h>
+
+enum decision {
+  DECISION_NONE, /* nothing announced yet */
+  DECISION_CONNECT,
+  DECISION_KEEP_EXISTING,
+  DECISION_PENDING,
+  DECISION_UNIDENTIFIED,
+  DECISION_RELEASED,
+};
+
+enum reason {
+  REASON_NONE,
+  REASON_KNOWN,
+  REASON_NEW_BINDING,
+  REASON_RESTORED,
+  REASON_BOUND_ELSEWHERE,
+  REASON_RACE_LOST,
+  REASON_REGISTRY_UNREACHABLE,
+  REASON_NO_IDENTIFIER,
+  REASON_FORGOTTEN,
+  REASON_REVOKED,
+};
+
+/* What happened to the terminal. */
+enum decide_input {
+  INPUT_NO_IDENTIFIER,       /* identification found nothing usable */
+  INPUT_LOCAL_HIT,           /* the local store knows it */
+  INPUT_LOCAL_MISS,          /* not in the store, or the store is unusable */
+  INPUT_REMOTE_UNBOUND,      /* registry lookup answers */
+  INPUT_REMOTE_BOUND_TO_YOU,
+  INPUT_REMOTE_BOUND_TO_OTHER,
+  INPUT_REMOTE_FAILED,       /* unreachable, 5xx, garbage, or no account yet */
+  INPUT_CLAIM_BOUND,         /* 201 */
+  INPUT_CLAIM_RENEWED,       /* 200 */
+  INPUT_CLAIM_CONFLICT,      /* 409 */
+  INPUT_RETRY_DUE,           /* the backoff timer fired */
+  INPUT_FORGOTTEN,           /* Forget confirmed by the registry */
+};
+
+/* Where the terminal stands. */
+enum decide_phase {
+  PHASE_IDENTIFYING,
+  PHASE_LOOKING_UP,     /* remote lookup in flight */
+  PHASE_CLAIMING,       /* claim in flight after "unbound" */
+  PHASE_CONFIRMING,     /* background claim after a local hit */
+  PHASE_WAITING,        /* backoff before looking up again */
+  PHASE_CONFIRM_WAITING,/* backoff before confirming again */
+  PHASE_SETTLED,
+};
+
+/* Things to do, as bits of decide_output.actions. */
+enum decide_action {
+  ACTION_LOOKUP = 1 << 0,       /* ask the registry for the status */
+  ACTION_CLAIM = 1 << 1,        /* PUT the binding */
+  ACTION_RECORD_LOCAL = 1 << 2, /* write the binding to the store */
+  ACTION_DROP_LOCAL = 1 << 3,   /* delete it from the store */
+  ACTION_SCHEDULE_RETRY = 1 << 4,
+  ACTION_RESET_BACKOFF = 1 << 5,
+};
+
+struct decide_state {
+  enum decide_phase phase;
+  enum decision decision;
+  enum reason reason;
+};
+
+struct decide_output {
+  bool announce; /* emit one Decision signal with the state's decision */
+  unsigned actions;
+};
+
+void decide_init(struct decide_state *state);
+/* Applies one input; inputs that make no sense in the phase change nothing. */
+void decide_step(struct decide_state *state, enum decide_input input, struct decide_output *out);
+
+const char *decision_name(enum decision decision);
+const char *reason_name(enum reason reason);

@@ -1,0 +1,453 @@
+/* The remote check's HTTP client: libcurl's multi-socket interface on the
+ * daemon's libevent loop. curl tells us which sockets to watch and when to
+ * wake it (socket and timer callbacks); we tell curl what happened
+ * (curl_multi_socket_action). At most max_in_flight requests run; the rest
+ * wait in order. See DESIGN.md "libevent integration" for the rules kept
+ * here: one non-repeating timer, event_del before re-assigning a socket's
+ * event, CURL_POLL_REMOVE for sockets we never saw, results copied before
+ * the handle is removed. */
+#include "registry_client.h"
+
+#include "log.h"
+#include "pctenc.h"
+#include "xalloc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANSWER_MAX (64 * 1024)
+
+enum call_kind { CALL_LOOKUP, CALL_CLAIM, CALL_RELEASE, CALL_CREATE_ACCOUNT };
+
+struct registry_call {
+  struct registry_client *client;
+  enum call_kind kind;
+  CURL *easy;
+  struct curl_slist *headers;
+  registry_done_fn done;
+  void *userdata;
+  char *body;
+  size_t body_len;
+  bool body_overflow;
+  bool running; /* added to the multi handle; else waiting in the queue */
+  struct registry_call *prev, *next;
+};
+
+struct registry_client {
+  struct event_base *base;
+  CURLM *multi;
+  struct event *timer;
+  char *url, *token;
+  long timeout_ms;
+  unsigned max_in_flight, in_flight;
+  struct registry_call *calls; /* running first, then queued, in order */
+};
+
+struct socket_watch {
+  struct event *event;
+};
+
+static void list_remove(struct registry_client *client, struct registry_call *call)
+{
+  if (call->prev)
+    call->prev->next = call->next;
+  else
+    client->calls = call->next;
+  if (call->next)
+    call->next->prev = call->prev;
+  call->prev = call->next = NULL;
+}
+
+static void list_append(struct registry_client *client, struct registry_call *call)
+{
+  struct registry_call **tail = &client->calls, *last = NULL;
+
+  while (*tail) {
+    last = *tail;
+    tail = &(*tail)->next;
+  }
+  call->prev = last;
+  *tail = call;
+}
+
+static void call_free(struct registry_call *call)
+{
+  if (call->easy) {
+    if (call->running)
+      curl_multi_remove_handle(call->client->multi, call->easy);
+    curl_easy_cleanup(call->easy);
+  }
+  curl_slist_free_all(call->headers);
+  free(call->body);
+  free(call);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+  struct registry_call *call = userdata;
+  size_t len = size * nmemb;
+
+  if (call->body_len + len > ANSWER_MAX) {
+    call->body_overflow = true;
+    return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+  }
+  call->body = xrealloc(call->body, call->body_len + len + 1);
+  memcpy(call->body + call->body_len, data, len);
+  call->body_len += len;
+  call->body[call->body_len] = '\0';
+  return len;
+}
+
+static enum registry_status status_from_name(const char *name)
+{
+  if (!name)
+    return REGISTRY_STATUS_NONE;
+  if (strcmp(name, "unbound") == 0)
+    return REGISTRY_STATUS_UNBOUND;
+  if (strcmp(name, "bound-to-you") == 0)
+    return REGISTRY_STATUS_BOUND_TO_YOU;
+  if (strcmp(name, "bound-to-other") == 0)
+    return REGISTRY_STATUS_BOUND_TO_OTHER;
+  return REGISTRY_STATUS_NONE;
+}
+
+static bool status_expected(enum call_kind kind, long status)
+{
+  switch (kind) {
+  case CALL_LOOKUP:
+    return status == 200 || status == 401;
+  case CALL_CLAIM:
+    return status == 200 || status == 201 || status == 409 || status == 401;
+  case CALL_RELEASE:
+    return status == 204 || status == 403 || status == 404 || status == 401;
+  case CALL_CREATE_ACCOUNT:
+    return status == 201;
+  }
+  return false;
+}
+
+/* Fills the JSON-borne parts of an answer; false when the body does not
+ * hold what the status promised. json stays referenced by the caller. */
+static bool parse_body(struct registry_call *call, json_t *json, struct registry_answer *answer)
+{
+  if (call->kind == CALL_LOOKUP && answer->http_status == 200) {
+    answer->status = status_from_name(json_string_value(json_object_get(json, "status")));
+    return answer->status != REGISTRY_STATUS_NONE;
+  }
+  if (call->kind == CALL_CREATE_ACCOUNT) {
+    answer->account = json_string_value(json_object_get(json, "account"));
+    answer->token = json_string_value(json_object_get(json, "token"));
+    return answer->account && answer->token;
+  }
+  if (call->kind == CALL_CLAIM && answer->http_status == 409)
+    answer->status = REGISTRY_STATUS_BOUND_TO_OTHER;
+  return true;
+}
+
+static bool needs_body(const struct registry_call *call, long status)
+{
+  return (call->kind == CALL_LOOKUP && status == 200) || call->kind == CALL_CREATE_ACCOUNT;
+}
+
+static void deliver(struct registry_call *call, CURLcode result)
+{
+  struct registry_answer answer = {.outcome = REGISTRY_UNREACHABLE, .error = "no answer"};
+  json_t *json = NULL;
+
+  curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &answer.http_status);
+  if (call->body_overflow) {
+    answer.outcome = REGISTRY_BAD_ANSWER;
+    answer.error = "answer too large";
+  } else if (result != CURLE_OK) {
+    answer.outcome = result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
+    answer.error = curl_easy_strerror(result);
+    answer.http_status = 0;
+  } else if (!status_expected(call->kind, answer.http_status)) {
+    answer.outcome = REGISTRY_BAD_ANSWER;
+    answer.error = answer.http_status >= 500 ? "server error" : "unexpected status";
+  } else {
+    bool parsed;
+    if (needs_body(call, answer.http_status)) {
+      json = call->body ? json_loadb(call->body, call->body_len, 0, NULL) : NULL;
+      parsed = json && parse_body(call, json, &answer);
+    } else {
+      parsed = parse_body(call, NULL, &answer);
+    }
+    answer.outcome = parsed ? REGISTRY_ANSWERED : REGISTRY_BAD_ANSWER;
+    answer.error = parsed ? "ok" : "malformed answer";
+  }
+  call->done(&answer, call->userdata);
+  json_decref(json);
+}
+
+static void start_queued(struct registry_client *client);
+
+static void check_completions(struct registry_client *client)
+{
+  CURLMsg *msg;
+  int left;
+
+  while ((msg = curl_multi_info_read(client->multi, &left))) {
+    struct registry_call *call;
+    CURLcode result = msg->data.result;
+
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+    list_remove(client, call);
+    client->in_flight--;
+    /* The callback may start or cancel calls: take this one out first,
+     * answer, then free it. */
+    deliver(call, result);
+    call_free(call);
+  }
+  start_queued(client);
+}
+
+static void on_socket_event(evutil_socket_t fd, short events, void *arg)
+{
+  struct registry_client *client = arg;
+  int action = (events & EV_READ ? CURL_CSELECT_IN : 0) | (events & EV_WRITE ? CURL_CSELECT_OUT : 0);
+  int running;
+
+  curl_multi_socket_action(client->multi, fd, action, &running);
+  check_completions(client);
+}
+
+static void on_timer(evutil_socket_t fd, short events, void *arg)
+{
+  struct registry_client *client = arg;
+  int running;
+
+  (void)fd;
+  (void)events;
+  curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  check_completions(client);
+}
+
+/* curl: "watch this socket for these events" (or stop watching it). */
+static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+  struct registry_client *client = userp;
+  struct socket_watch *watch = socketp;
+  short events = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
+
+  (void)easy;
+  if (what == CURL_POLL_REMOVE) {
+    if (watch) { /* curl may remove a socket it never asked us to watch */
+      event_free(watch->event);
+      free(watch);
+      curl_multi_assign(client->multi, fd, NULL);
+    }
+    return 0;
+  }
+  if (!watch) {
+    watch = xcalloc(1, sizeof *watch);
+    watch->event = event_new(client->base, fd, events | EV_PERSIST, on_socket_event, client);
+    curl_multi_assign(client->multi, fd, watch);
+  } else {
+    event_del(watch->event);
+    event_assign(watch->event, client->base, fd, events | EV_PERSIST, on_socket_event, client);
+  }
+  event_add(watch->event, NULL);
+  return 0;
+}
+
+/* curl: "wake me in timeout_ms" (-1: never). Never call curl from here. */
+static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
+{
+  struct registry_client *client = userp;
+  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+
+  (void)multi;
+  if (timeout_ms < 0)
+    evtimer_del(client->timer);
+  else
+    evtimer_add(client->timer, &tv);
+  return 0;
+}
+
+static void start_queued(struct registry_client *client)
+{
+  for (struct registry_call *call = client->calls;
+       call && client->in_flight < client->max_in_flight; call = call->next) {
+    if (call->running)
+      continue;
+    if (curl_multi_add_handle(client->multi, call->easy) != CURLM_OK) {
+      log_err("registry: cannot start a request");
+      break;
+    }
+    call->running = true;
+    client->in_flight++;
+  }
+}
+
+static CURL *easy_new(struct registry_call *call, const char *method, const char *url)
+{
+  CURL *easy = curl_easy_init();
+
+  if (!easy)
+    return NULL;
+  curl_easy_setopt(easy, CURLOPT_URL, url);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, call->client->timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  if (strcmp(method, "GET") != 0)
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+  if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
+    /* a body of our own choosing: Content-Length set, no Expect: */
+    const char *body = strcmp(method, "POST") == 0 ? "{}" : "";
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+  }
+  return easy;
+}
+
+static int call_start(struct registry_client *client, enum call_kind kind, const char *method,
+                      const char *path, registry_done_fn done, void *userdata,
+                      struct registry_call **out_call)
+{
+  struct registry_call *call = xcalloc(1, sizeof *call);
+  _cleanup_free_ char *url = xasprintf("%s%s", client->url, path);
+
+  call->client = client;
+  call->kind = kind;
+  call->done = done;
+  call->userdata = userdata;
+  call->headers = curl_slist_append(NULL, "Accept: application/json");
+  call->headers = curl_slist_append(call->headers, "Content-Type: application/json");
+  call->headers = curl_slist_append(call->headers, "Expect:");
+  if (client->token && kind != CALL_CREATE_ACCOUNT) {
+    _cleanup_free_ char *auth = xasprintf("Authorization: Bearer %s", client->token);
+    call->headers = curl_slist_append(call->headers, auth);
+  }
+  call->easy = easy_new(call, method, url);
+  if (!call->easy || !call->headers) {
+    call_free(call);
+    return -ENOMEM;
+  }
+  list_append(client, call);
+  start_queued(client);
+  if (out_call)
+    *out_call = call;
+  return 0;
+}
+
+static int terminal_call(struct registry_client *client, enum call_kind kind, const char *method,
+                         const char *terminal_id, const char *suffix, registry_done_fn done,
+                         void *userdata, struct registry_call **out_call)
+{
+  _cleanup_free_ char *encoded = pct_encode(terminal_id);
+  _cleanup_free_ char *path = xasprintf("/v1/terminals/%s%s", encoded, suffix);
+
+  return call_start(client, kind, method, path, done, userdata, out_call);
+}
+
+int registry_client_lookup(struct registry_client *client, const char *terminal_id,
+                           registry_done_fn done, void *userdata, struct registry_call **out_call)
+{
+  return terminal_call(client, CALL_LOOKUP, "GET", terminal_id, "", done, userdata, out_call);
+}
+
+int registry_client_claim(struct registry_client *client, const char *terminal_id,
+                          registry_done_fn done, void *userdata, struct registry_call **out_call)
+{
+  return terminal_call(client, CALL_CLAIM, "PUT", terminal_id, "/binding", done, userdata,
+                       out_call);
+}
+
+int registry_client_release(struct registry_client *client, const char *terminal_id,
+                            registry_done_fn done, void *userdata, struct registry_call **out_call)
+{
+  return terminal_call(client, CALL_RELEASE, "DELETE", terminal_id, "/binding", done, userdata,
+                       out_call);
+}
+
+int registry_client_create_account(struct registry_client *client, registry_done_fn done,
+                                   void *userdata, struct registry_call **out_call)
+{
+  return call_start(client, CALL_CREATE_ACCOUNT, "POST", "/v1/accounts", done, userdata, out_call);
+}
+
+void registry_call_cancel(struct registry_call *call)
+{
+  struct registry_client *client;
+
+  if (!call)
+    return;
+  client = call->client;
+  list_remove(client, call);
+  if (call->running)
+    client->in_flight--;
+  call_free(call);
+  start_queued(client);
+}
+
+int registry_client_set_token(struct registry_client *client, const char *token)
+{
+  free(client->token);
+  client->token = token ? xstrdup(token) : NULL;
+  return 0;
+}
+
+int registry_client_new(struct event_base *base, const struct registry_client_options *options,
+                        struct registry_client **out_client)
+{
+  struct registry_client *client;
+  size_t url_len;
+
+  if (!options->url || strncmp(options->url, "http", 4) != 0)
+    return -EINVAL;
+  client = xcalloc(1, sizeof *client);
+  client->base = base;
+  url_len = strlen(options->url);
+  while (url_len > 0 && options->url[url_len - 1] == '/')
+    url_len--;
+  client->url = xstrndup(options->url, url_len);
+  client->token = options->token ? xstrdup(options->token) : NULL;
+  client->timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 5000;
+  client->max_in_flight = options->max_in_flight > 0 ? options->max_in_flight : 32;
+  client->multi = curl_multi_init();
+  client->timer = evtimer_new(base, on_timer, client);
+  if (!client->multi || !client->timer) {
+    registry_client_free(client);
+    return -ENOMEM;
+  }
+  curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change);
+  curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
+  curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
+  curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
+  curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, (long)client->max_in_flight);
+  *out_client = client;
+  return 0;
+}
+
+void registry_client_free(struct registry_client *client)
+{
+  if (!client)
+    return;
+  while (client->calls) {
+    struct registry_call *call = client->calls;
+    list_remove(client, call);
+    call_free(call);
+  }
+  /* Cleanup closes cached connections, which reports CURL_POLL_REMOVE for
+   * their sockets: the timer and socket events must still exist. */
+  if (client->multi)
+    curl_multi_cleanup(client->multi);
+  if (client->timer)
+    event_free(client->timer);
+  free(client->url);
+  free(client->token);
+  free(client);
+}

@@ -1,0 +1,262 @@
+/* The local store; see store.h. A versioned schema migrated step by step,
+ * keyed hashes instead of identifiers, and SQLite errors turned into errno
+ * values the daemon can report ("read-only file system", "no space"). */
+#include "store.h"
+
+#include "hash.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <stddef.h>
+#include <string.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_KEY_MAX 64
+
+static const char schema_v1[] =
+  "CREATE TABLE terminals ("
+  "  id_hash BLOB PRIMARY KEY,"
+  "  vendor TEXT NOT NULL,"
+  "  model TEXT NOT NULL,"
+  "  serial TEXT NOT NULL,"
+  "  first_seen INTEGER NOT NULL,"
+  "  last_seen INTEGER NOT NULL,"
+  "  bound_since INTEGER NOT NULL) WITHOUT ROWID;";
+
+struct store {
+  sqlite3 *db;
+  uint8_t key[STORE_KEY_MAX];
+  size_t key_len;
+  sqlite3_stmt *select, *upsert, *touch, *delete;
+};
+
+static int store_errno(int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_ROW:
+  case SQLITE_DONE:
+    return 0;
+  case SQLITE_FULL:
+    return -ENOSPC;
+  case SQLITE_READONLY:
+    return -EROFS;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return -EBADMSG;
+  case SQLITE_CANTOPEN:
+    return -ENOENT;
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    return -EACCES;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return -EBUSY;
+  case SQLITE_NOMEM:
+    return -ENOMEM;
+  case SQLITE_IOERR:
+    return -EIO;
+  default:
+    return -EIO;
+  }
+}
+
+static int exec(struct store *store, const char *sql)
+{
+  return store_errno(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
+}
+
+static int user_version(struct store *store, int *out_version)
+{
+  sqlite3_stmt *stmt;
+  int rc = sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    *out_version = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  return rc == SQLITE_ROW ? 0 : store_errno(rc);
+}
+
+/* One migration per schema version, each its own transaction. */
+static int migrate(struct store *store)
+{
+  int version = 0, r = user_version(store, &version);
+
+  if (r < 0)
+    return r;
+  if (version > STORE_SCHEMA_VERSION)
+    return -EBADMSG; /* written by a newer phonebindd: do not touch */
+  if (version < 1) {
+    r = exec(store, "BEGIN IMMEDIATE");
+    if (r == 0)
+      r = exec(store, schema_v1);
+    if (r == 0)
+      r = exec(store, "PRAGMA user_version = 1; COMMIT");
+    if (r < 0)
+      exec(store, "ROLLBACK");
+  }
+  return r;
+}
+
+static int prepare_all(struct store *store)
+{
+  static const struct {
+    size_t offset;
+    const char *sql;
+  } statements[] = {
+    {offsetof(struct store, select),
+     "SELECT vendor, model, serial, first_seen, last_seen, bound_since FROM terminals"
+     " WHERE id_hash = ?1"},
+    {offsetof(struct store, upsert),
+     "INSERT INTO terminals (id_hash, vendor, model, serial, first_seen, last_seen, bound_since)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id_hash) DO UPDATE SET"
+     " vendor = excluded.vendor, model = excluded.model, serial = excluded.serial,"
+     " last_seen = excluded.last_seen"},
+    {offsetof(struct store, touch), "UPDATE terminals SET last_seen = ?2 WHERE id_hash = ?1"},
+    {offsetof(struct store, delete), "DELETE FROM terminals WHERE id_hash = ?1"},
+  };
+  for (size_t i = 0; i < sizeof statements / sizeof *statements; i++) {
+    sqlite3_stmt **slot = (sqlite3_stmt **)((char *)store + statements[i].offset);
+    int rc = sqlite3_prepare_v3(store->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
+                                NULL);
+    if (rc != SQLITE_OK)
+      return store_errno(rc);
+  }
+  return 0;
+}
+
+int store_open(const char *path, const uint8_t *key, size_t key_len, struct store **out_store)
+{
+  struct store *store;
+  int r, rc;
+
+  if (key_len == 0 || key_len > STORE_KEY_MAX)
+    return -EINVAL;
+  store = xcalloc(1, sizeof *store);
+  memcpy(store->key, key, key_len);
+  store->key_len = key_len;
+  rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  r = store_errno(rc);
+  if (r == 0)
+    sqlite3_extended_result_codes(store->db, 1);
+  /* The first statement that reads the file finds out whether it is a
+   * database at all; journal_mode reads the header. */
+  if (r == 0)
+    r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
+  if (r == -EROFS)
+    r = 0; /* a read-only store still answers lookups */
+  if (r == 0)
+    r = migrate(store);
+  if (r == 0)
+    r = prepare_all(store);
+  if (r < 0) {
+    store_close(store);
+    return r;
+  }
+  *out_store = store;
+  return 0;
+}
+
+void store_close(struct store *store)
+{
+  if (!store)
+    return;
+  sqlite3_finalize(store->select);
+  sqlite3_finalize(store->upsert);
+  sqlite3_finalize(store->touch);
+  sqlite3_finalize(store->delete);
+  sqlite3_close(store->db);
+  free(store);
+}
+
+static void bind_id(struct store *store, sqlite3_stmt *stmt, const char *terminal_id,
+                    uint8_t hash[HASH_SHA256_LEN])
+{
+  hash_hmac_sha256(store->key, store->key_len, terminal_id, strlen(terminal_id), hash);
+  sqlite3_bind_blob(stmt, 1, hash, HASH_SHA256_LEN, SQLITE_STATIC);
+}
+
+static int finish(sqlite3_stmt *stmt, int rc)
+{
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return store_errno(rc);
+}
+
+static char *column_text(sqlite3_stmt *stmt, int column)
+{
+  const unsigned char *text = sqlite3_column_text(stmt, column);
+
+  return xstrdup(text ? (const char *)text : "");
+}
+
+int store_lookup_terminal(struct store *store, const char *terminal_id,
+                          struct store_entry *out_entry)
+{
+  uint8_t hash[HASH_SHA256_LEN];
+  int rc;
+
+  bind_id(store, store->select, terminal_id, hash);
+  rc = sqlite3_step(store->select);
+  if (rc == SQLITE_ROW) {
+    *out_entry = (struct store_entry){
+      .vendor = column_text(store->select, 0),
+      .model = column_text(store->select, 1),
+      .serial = column_text(store->select, 2),
+      .first_seen = (uint64_t)sqlite3_column_int64(store->select, 3),
+      .last_seen = (uint64_t)sqlite3_column_int64(store->select, 4),
+      .bound_since = (uint64_t)sqlite3_column_int64(store->select, 5),
+    };
+    finish(store->select, SQLITE_DONE);
+    return 1;
+  }
+  return finish(store->select, rc);
+}
+
+int store_record_binding(struct store *store, const char *terminal_id,
+                         const struct store_entry *entry)
+{
+  sqlite3_stmt *stmt = store->upsert;
+  uint8_t hash[HASH_SHA256_LEN];
+
+  bind_id(store, stmt, terminal_id, hash);
+  sqlite3_bind_text(stmt, 2, entry->vendor ? entry->vendor : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 3, entry->model ? entry->model : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 4, entry->serial ? entry->serial : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(stmt, 5, (sqlite3_int64)entry->first_seen);
+  sqlite3_bind_int64(stmt, 6, (sqlite3_int64)entry->last_seen);
+  sqlite3_bind_int64(stmt, 7, (sqlite3_int64)entry->bound_since);
+  return finish(stmt, sqlite3_step(stmt));
+}
+
+int store_touch_terminal(struct store *store, const char *terminal_id, uint64_t now)
+{
+  uint8_t hash[HASH_SHA256_LEN];
+  int r;
+
+  bind_id(store, store->touch, terminal_id, hash);
+  sqlite3_bind_int64(store->touch, 2, (sqlite3_int64)now);
+  r = finish(store->touch, sqlite3_step(store->touch));
+  if (r == 0 && sqlite3_changes(store->db) == 0)
+    return -ENOENT;
+  return r;
+}
+
+int store_forget_terminal(struct store *store, const char *terminal_id)
+{
+  uint8_t hash[HASH_SHA256_LEN];
+
+  bind_id(store, store->delete, terminal_id, hash);
+  return finish(store->delete, sqlite3_step(store->delete));
+}
+
+void store_entry_clear(struct store_entry *entry)
+{
+  free(entry->vendor);
+  free(entry->model);
+  free(entry->serial);
+  *entry = (struct store_entry){0};
+}

@@ -1,0 +1,140 @@
+/* udev monitor and coldplug enumeration; see udev_watch.h. Devices are
+ * selected by the rule's property, not a tag: umockdev does not emulate
+ * tags, and properties work with real udev too. */
+#include "udev_watch.h"
+
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CANDIDATE_PROPERTY "PHONEBIND_CANDIDATE"
+
+struct udev_watch {
+  struct udev *udev;
+  struct udev_monitor *monitor;
+  struct event *event;
+  struct udev_watch_handlers handlers;
+};
+
+static bool is_candidate(struct udev_device *device)
+{
+  const char *value = udev_device_get_property_value(device, CANDIDATE_PROPERTY);
+  const char *devtype = udev_device_get_devtype(device);
+
+  return value && strcmp(value, "1") == 0 && devtype && strcmp(devtype, "usb_device") == 0;
+}
+
+static int enumerate(struct udev_watch *watch)
+{
+  struct udev_enumerate *enumerate = udev_enumerate_new(watch->udev);
+  struct udev_list_entry *entry;
+  int r;
+
+  if (!enumerate)
+    return -ENOMEM;
+  udev_enumerate_add_match_subsystem(enumerate, "usb");
+  udev_enumerate_add_match_property(enumerate, CANDIDATE_PROPERTY, "1");
+  r = udev_enumerate_scan_devices(enumerate);
+  udev_list_entry_foreach(entry, r < 0 ? NULL : udev_enumerate_get_list_entry(enumerate))
+  {
+    struct udev_device *device =
+      udev_device_new_from_syspath(watch->udev, udev_list_entry_get_name(entry));
+    if (device && is_candidate(device))
+      watch->handlers.attached(device, watch->handlers.userdata);
+    udev_device_unref(device);
+  }
+  udev_enumerate_unref(enumerate);
+  return r;
+}
+
+static void rescan(struct udev_watch *watch)
+{
+  log_warn("udev events were lost; enumerating devices again");
+  watch->handlers.rescan_begin(watch->handlers.userdata);
+  enumerate(watch);
+  watch->handlers.rescan_end(watch->handlers.userdata);
+}
+
+static void handle_device(struct udev_watch *watch, struct udev_device *device)
+{
+  const char *action = udev_device_get_action(device);
+  const char *devtype = udev_device_get_devtype(device);
+
+  if (!action || !devtype || strcmp(devtype, "usb_device") != 0)
+    return; /* interfaces of the same phone, or a malformed event */
+  if (strcmp(action, "remove") == 0)
+    watch->handlers.detached(udev_device_get_syspath(device), watch->handlers.userdata);
+  else if ((strcmp(action, "add") == 0 || strcmp(action, "bind") == 0) && is_candidate(device))
+    watch->handlers.attached(device, watch->handlers.userdata);
+}
+
+static void on_monitor(evutil_socket_t fd, short events, void *arg)
+{
+  struct udev_watch *watch = arg;
+
+  (void)fd;
+  (void)events;
+  /* Drain: the socket is non-blocking, and one wakeup may carry many. */
+  for (;;) {
+    struct udev_device *device;
+
+    errno = 0;
+    device = udev_monitor_receive_device(watch->monitor);
+    if (!device) {
+      if (errno == ENOBUFS)
+        rescan(watch);
+      break;
+    }
+    handle_device(watch, device);
+    udev_device_unref(device);
+  }
+}
+
+int udev_watch_start(struct event_base *base, const struct udev_watch_handlers *handlers,
+                     struct udev_watch **out_watch)
+{
+  struct udev_watch *watch = xcalloc(1, sizeof *watch);
+  int r = -ENOMEM;
+
+  watch->handlers = *handlers;
+  watch->udev = udev_new();
+  if (watch->udev)
+    watch->monitor = udev_monitor_new_from_netlink(watch->udev, "udev");
+  if (!watch->monitor)
+    goto fail;
+  /* Bursts of hundreds of phones: a larger receive buffer makes ENOBUFS
+   * rare; rescanning handles it when it still happens. */
+  udev_monitor_set_receive_buffer_size(watch->monitor, 4 * 1024 * 1024);
+  r = udev_monitor_filter_add_match_subsystem_devtype(watch->monitor, "usb", "usb_device");
+  if (r >= 0)
+    r = udev_monitor_enable_receiving(watch->monitor);
+  if (r < 0)
+    goto fail;
+  watch->event = event_new(base, udev_monitor_get_fd(watch->monitor), EV_READ | EV_PERSIST,
+                           on_monitor, watch);
+  if (!watch->event || event_add(watch->event, NULL) < 0) {
+    r = -ENOMEM;
+    goto fail;
+  }
+  *out_watch = watch;
+  r = enumerate(watch); /* the monitor already listens: nothing is missed */
+  return r < 0 ? r : 0;
+fail:
+  udev_watch_free(watch);
+  return r;
+}
+
+void udev_watch_free(struct udev_watch *watch)
+{
+  if (!watch)
+    return;
+  if (watch->event)
+    event_free(watch->event);
+  udev_monitor_unref(watch->monitor);
+  udev_unref(watch->udev);
+  free(watch);
+}

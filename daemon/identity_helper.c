@@ -1,0 +1,193 @@
+/* Runs the identity helper; see identity_helper.h. The child is reaped
+ * through a pidfd, so the daemon needs no global SIGCHLD handler, and it
+ * runs in a process group of its own so a timeout kills all it started. */
+#include "identity_helper.h"
+
+#include "log.h"
+#include "terminal_id.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define OUTPUT_MAX 4096
+
+struct identity_query {
+  pid_t pid;
+  int pidfd, out_fd;
+  struct event *on_output, *on_exit, *on_timeout;
+  char output[OUTPUT_MAX + 1];
+  size_t output_len;
+  bool output_done, exited;
+  int status;
+  identity_done_fn done;
+  void *userdata;
+};
+
+static void query_free(struct identity_query *query)
+{
+  if (query->on_output)
+    event_free(query->on_output);
+  if (query->on_exit)
+    event_free(query->on_exit);
+  if (query->on_timeout)
+    event_free(query->on_timeout);
+  if (!query->exited && query->pid > 0) {
+    kill(-query->pid, SIGKILL);
+    waitpid(query->pid, NULL, 0); /* immediate after SIGKILL; no zombie left */
+  }
+  if (query->out_fd >= 0)
+    close(query->out_fd);
+  if (query->pidfd >= 0)
+    close(query->pidfd);
+  free(query);
+}
+
+/* The first line, if it is a valid IMEI; else no IMEI. */
+static void finish(struct identity_query *query)
+{
+  char *newline;
+  const char *imei = NULL;
+
+  query->output[query->output_len] = '\0';
+  newline = strpbrk(query->output, "\r\n");
+  if (newline)
+    *newline = '\0';
+  if (WIFEXITED(query->status) && WEXITSTATUS(query->status) == 0 &&
+      terminal_imei_is_valid(query->output))
+    imei = query->output;
+  else
+    log_debug("identity helper gave no IMEI (exit status %d)",
+              WIFEXITED(query->status) ? WEXITSTATUS(query->status) : -1);
+  query->done(imei, query->userdata);
+  query_free(query);
+}
+
+static void maybe_finish(struct identity_query *query)
+{
+  if (query->output_done && query->exited)
+    finish(query);
+}
+
+static void on_output(evutil_socket_t fd, short events, void *arg)
+{
+  struct identity_query *query = arg;
+  ssize_t n;
+
+  (void)events;
+  n = read(fd, query->output + query->output_len, OUTPUT_MAX - query->output_len);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n > 0)
+    query->output_len += (size_t)n;
+  if (n <= 0 || query->output_len == OUTPUT_MAX) {
+    event_del(query->on_output);
+    query->output_done = true;
+    maybe_finish(query);
+  }
+}
+
+static void on_exit_(evutil_socket_t fd, short events, void *arg)
+{
+  struct identity_query *query = arg;
+
+  (void)fd;
+  (void)events;
+  if (waitpid(query->pid, &query->status, WNOHANG) != query->pid)
+    return;
+  query->exited = true;
+  event_del(query->on_exit);
+  kill(-query->pid, SIGKILL); /* anything it left behind */
+  maybe_finish(query);
+}
+
+static void on_timeout(evutil_socket_t fd, short events, void *arg)
+{
+  struct identity_query *query = arg;
+
+  (void)fd;
+  (void)events;
+  log_warn("identity helper timed out; killing it");
+  query->output_len = 0; /* a late half line is not an answer */
+  query->status = -1;
+  query->done(NULL, query->userdata);
+  query_free(query);
+}
+
+static void child_exec(const char *command, const struct identity_device *device, int out_fd)
+{
+  const struct {
+    const char *name, *value;
+  } vars[] = {
+    {"PHONEBIND_SYSPATH", device->syspath}, {"PHONEBIND_DEVNODE", device->devnode},
+    {"PHONEBIND_VENDOR", device->vendor},   {"PHONEBIND_PRODUCT", device->product},
+    {"PHONEBIND_SERIAL", device->serial},   {"PHONEBIND_BUSNUM", device->busnum},
+    {"PHONEBIND_DEVNUM", device->devnum},
+  };
+  int devnull = open("/dev/null", O_RDONLY);
+
+  setpgid(0, 0);
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    setenv(vars[i].name, vars[i].value ? vars[i].value : "", 1);
+  if (devnull >= 0)
+    dup2(devnull, STDIN_FILENO);
+  dup2(out_fd, STDOUT_FILENO);
+  execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+  _exit(127);
+}
+
+int identity_helper_run(struct event_base *base, const char *command,
+                        const struct identity_device *device, long timeout_ms,
+                        identity_done_fn done, void *userdata, struct identity_query **out_query)
+{
+  struct identity_query *query;
+  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  int pipe_fds[2];
+
+  if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+    return -errno;
+  query = xcalloc(1, sizeof *query);
+  *query = (struct identity_query){.pidfd = -1, .out_fd = pipe_fds[0], .done = done,
+                                   .userdata = userdata};
+  query->pid = fork();
+  if (query->pid == 0) {
+    close(pipe_fds[0]);
+    fcntl(pipe_fds[1], F_SETFL, 0); /* the helper writes blocking */
+    child_exec(command, device, pipe_fds[1]);
+  }
+  close(pipe_fds[1]);
+  if (query->pid < 0) {
+    int r = -errno;
+    query->pid = 0;
+    query_free(query);
+    return r;
+  }
+  setpgid(query->pid, query->pid); /* also here: no race with the kill */
+  query->pidfd = (int)syscall(SYS_pidfd_open, query->pid, 0);
+  if (query->pidfd < 0) {
+    int r = -errno;
+    query_free(query);
+    return r;
+  }
+  query->on_output = event_new(base, query->out_fd, EV_READ | EV_PERSIST, on_output, query);
+  query->on_exit = event_new(base, query->pidfd, EV_READ | EV_PERSIST, on_exit_, query);
+  query->on_timeout = evtimer_new(base, on_timeout, query);
+  event_add(query->on_output, NULL);
+  event_add(query->on_exit, NULL);
+  evtimer_add(query->on_timeout, &tv);
+  *out_query = query;
+  return 0;
+}
+
+void identity_query_cancel(struct identity_query *query)
+{
+  if (query)
+    query_free(query);
+}

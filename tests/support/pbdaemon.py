@@ -1,0 +1,139 @@
+"""phonebindd under test: started on a private bus with a fake-phone
+testbed and a state directory of its own, and a listener that records what
+a desktop client would receive (TerminalAttached, TerminalDetached,
+Decision) in the order it arrives."""
+import os
+import subprocess
+import threading
+import time
+
+import dbus
+import dbus.mainloop.glib
+from gi.repository import GLib
+
+import pbtest
+
+MANAGER = "org.phonebind1.Manager"
+TERMINAL = "org.phonebind1.Terminal"
+
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+
+
+class Daemon:
+    def __init__(self, tmp, bus, testbed, registry_url, name="pc", extra_args=(), env=None):
+        self.tmp, self.bus, self.testbed = tmp, bus, testbed
+        self.registry_url = registry_url
+        self.state_dir = tmp.join(f"state-{name}")
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(env or {})
+        self.log_path = tmp.join(f"phonebindd-{name}.log")
+        self.proc = None
+
+    def start(self, wait=True):
+        env = self.testbed.env(self.bus.env())
+        env["PHONEBIND_LOG_LEVEL"] = "debug"
+        env.update(self.extra_env)
+        args = [pbtest.program("phonebindd"), "--registry", self.registry_url,
+                "--state-dir", self.state_dir, "--retry-initial", "0.1", "--retry-max", "0.5",
+                "--config", "/dev/null"] + self.extra_args
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10):
+        def ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"phonebindd exited with {self.proc.returncode}:\n"
+                                   + self.read_log())
+            return "ready:" in self.read_log()
+        pbtest.wait_until(ready, timeout, what="phonebindd ready")
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, timeout=10):
+        code = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            code = self.proc.wait(timeout)
+        elif self.proc:
+            code = self.proc.returncode
+        self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
+        return code
+
+
+class Listener:
+    """Collects the daemon's signals on the private bus in a GLib thread."""
+
+    def __init__(self, bus):
+        self.connection = dbus.bus.BusConnection(bus.address)
+        self.events = []
+        self.lock = threading.Condition()
+        for member in ("TerminalAttached", "TerminalDetached", "Decision"):
+            self.connection.add_signal_receiver(
+                self._handler(member), signal_name=member, dbus_interface=MANAGER)
+        self.loop = GLib.MainLoop()
+        self.thread = threading.Thread(target=self.loop.run, daemon=True)
+        self.thread.start()
+        # Round trip so the match rules are in place before anything happens.
+        self.connection.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "GetId", "", [])
+
+    def _handler(self, member):
+        def handle(*args):
+            with self.lock:
+                self.events.append((member,) + tuple(str(a) for a in args))
+                self.lock.notify_all()
+        return handle
+
+    def wait_for(self, predicate, timeout=10, what="signal"):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {what} within {timeout}s; got {self.events}")
+                self.lock.wait(left)
+
+    def decisions(self, path=None):
+        with self.lock:
+            return [e for e in self.events
+                    if e[0] == "Decision" and (path is None or e[1] == path)]
+
+    def wait_decision(self, path=None, timeout=10, count=1):
+        self.wait_for(lambda e: len(self.decisions(path)) >= count, timeout,
+                      what=f"{count} Decision(s) for {path}")
+        return self.decisions(path)[count - 1]
+
+    def wait_attached(self, timeout=10, after=0):
+        """The object path of the next TerminalAttached after `after` events."""
+        def attached(e):
+            with_index = [x for x in self.events[after:] if x[0] == "TerminalAttached"]
+            return bool(with_index)
+        self.wait_for(attached, timeout, what="TerminalAttached")
+        return [x for x in self.events[after:] if x[0] == "TerminalAttached"][0][1]
+
+    def mark(self):
+        with self.lock:
+            return len(self.events)
+
+    def manager(self):
+        return dbus.Interface(self.connection.get_object("org.phonebind1", "/org/phonebind1"),
+                              MANAGER)
+
+    def properties(self, path, interface=TERMINAL):
+        obj = self.connection.get_object("org.phonebind1", path)
+        return obj.GetAll(interface, dbus_interface="org.freedesktop.DBus.Properties")
+
+    def close(self):
+        self.loop.quit()
+        self.thread.join(2)
+        self.connection.close()

@@ -5,6 +5,7 @@
 
 #include "hash.h"
 #include "log.h"
+#include "pctenc.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -128,6 +129,23 @@ static int prepare_all(struct store *store)
   return 0;
 }
 
+/* A store this process may only read: SQLite cannot read a WAL database
+ * in a directory it cannot write (it needs the -shm file), unless told the
+ * file will not change under it. Lookups work; writes fail with -EROFS. */
+static int open_read_only(struct store *store, const char *path)
+{
+  _cleanup_free_ char *encoded = pct_encode(path);
+  _cleanup_free_ char *uri = xasprintf("file:%s?immutable=1", encoded);
+
+  sqlite3_close(store->db);
+  store->db = NULL;
+  log_warn("local store %s is read-only: known phones still connect, new bindings are not "
+           "recorded locally",
+           path);
+  return store_errno(
+    sqlite3_open_v2(uri, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL));
+}
+
 int store_open(const char *path, const uint8_t *key, size_t key_len, struct store **out_store)
 {
   struct store *store;
@@ -140,14 +158,16 @@ int store_open(const char *path, const uint8_t *key, size_t key_len, struct stor
   store->key_len = key_len;
   rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   r = store_errno(rc);
-  if (r == 0)
-    sqlite3_extended_result_codes(store->db, 1);
+  if (r == -EROFS || r == -EACCES || r == -ENOENT)
+    r = open_read_only(store, path);
   /* The first statement that reads the file finds out whether it is a
    * database at all; journal_mode reads the header. */
   if (r == 0)
     r = exec(store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
   if (r == -EROFS)
-    r = 0; /* a read-only store still answers lookups */
+    r = open_read_only(store, path);
+  if (r == 0)
+    sqlite3_extended_result_codes(store->db, 1);
   if (r == 0)
     r = migrate(store);
   if (r == 0)

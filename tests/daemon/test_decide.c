@@ -1,0 +1,116 @@
+/* The determination module as a table: each row is a sequence of inputs
+ * and what must come out of the last one — the decision, whether it is
+ * announced, and the actions. Covers the claims' order (local check before
+ * remote), every registry answer, failures (pending said once), confirm
+ * and revoke, and inputs that make no sense in a phase (ignored). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "decide.h"
+
+#define MAX_INPUTS 6
+
+struct row {
+  const char *name;
+  enum decide_input inputs[MAX_INPUTS];
+  int count;
+  enum decision decision;
+  enum reason reason;
+  bool announce;
+  unsigned actions;
+  int announcements; /* over the whole sequence */
+};
+
+static const struct row rows[] = {
+  {"no identifier", {INPUT_NO_IDENTIFIER}, 1, DECISION_UNIDENTIFIED, REASON_NO_IDENTIFIER, true,
+   ACTION_RESET_BACKOFF, 1},
+  {"local hit connects at once and confirms", {INPUT_LOCAL_HIT}, 1, DECISION_CONNECT,
+   REASON_KNOWN, true, ACTION_CLAIM, 1},
+  {"local miss asks the registry, announces nothing", {INPUT_LOCAL_MISS}, 1, DECISION_NONE,
+   REASON_NONE, false, ACTION_LOOKUP, 0},
+  {"unbound → claim", {INPUT_LOCAL_MISS, INPUT_REMOTE_UNBOUND}, 2, DECISION_NONE, REASON_NONE,
+   false, ACTION_CLAIM, 0},
+  {"claim 201 → new binding, recorded",
+   {INPUT_LOCAL_MISS, INPUT_REMOTE_UNBOUND, INPUT_CLAIM_BOUND}, 3, DECISION_CONNECT,
+   REASON_NEW_BINDING, true, ACTION_RECORD_LOCAL | ACTION_RESET_BACKOFF, 1},
+  {"claim 200 after unbound → restored",
+   {INPUT_LOCAL_MISS, INPUT_REMOTE_UNBOUND, INPUT_CLAIM_RENEWED}, 3, DECISION_CONNECT,
+   REASON_RESTORED, true, ACTION_RECORD_LOCAL | ACTION_RESET_BACKOFF, 1},
+  {"claim 409 → race lost", {INPUT_LOCAL_MISS, INPUT_REMOTE_UNBOUND, INPUT_CLAIM_CONFLICT}, 3,
+   DECISION_KEEP_EXISTING, REASON_RACE_LOST, true, ACTION_RESET_BACKOFF, 1},
+  {"bound to you → restored, store repaired", {INPUT_LOCAL_MISS, INPUT_REMOTE_BOUND_TO_YOU}, 2,
+   DECISION_CONNECT, REASON_RESTORED, true, ACTION_RECORD_LOCAL | ACTION_RESET_BACKOFF, 1},
+  {"bound to other → keep existing", {INPUT_LOCAL_MISS, INPUT_REMOTE_BOUND_TO_OTHER}, 2,
+   DECISION_KEEP_EXISTING, REASON_BOUND_ELSEWHERE, true, ACTION_RESET_BACKOFF, 1},
+  {"lookup fails → pending, retry", {INPUT_LOCAL_MISS, INPUT_REMOTE_FAILED}, 2, DECISION_PENDING,
+   REASON_REGISTRY_UNREACHABLE, true, ACTION_SCHEDULE_RETRY, 1},
+  {"retry due → lookup again", {INPUT_LOCAL_MISS, INPUT_REMOTE_FAILED, INPUT_RETRY_DUE}, 3,
+   DECISION_PENDING, REASON_REGISTRY_UNREACHABLE, false, ACTION_LOOKUP, 1},
+  {"second failure: pending is not said again",
+   {INPUT_LOCAL_MISS, INPUT_REMOTE_FAILED, INPUT_RETRY_DUE, INPUT_REMOTE_FAILED}, 4,
+   DECISION_PENDING, REASON_REGISTRY_UNREACHABLE, false, ACTION_SCHEDULE_RETRY, 1},
+  {"pending then settled: exactly one more decision",
+   {INPUT_LOCAL_MISS, INPUT_REMOTE_FAILED, INPUT_RETRY_DUE, INPUT_REMOTE_UNBOUND,
+    INPUT_CLAIM_BOUND},
+   5, DECISION_CONNECT, REASON_NEW_BINDING, true, ACTION_RECORD_LOCAL | ACTION_RESET_BACKOFF, 2},
+  {"claim fails → pending", {INPUT_LOCAL_MISS, INPUT_REMOTE_UNBOUND, INPUT_REMOTE_FAILED}, 3,
+   DECISION_PENDING, REASON_REGISTRY_UNREACHABLE, true, ACTION_SCHEDULE_RETRY, 1},
+  {"confirm 200 is silent", {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED}, 2, DECISION_CONNECT,
+   REASON_KNOWN, false, ACTION_RESET_BACKOFF, 1},
+  {"confirm 409 revokes", {INPUT_LOCAL_HIT, INPUT_CLAIM_CONFLICT}, 2, DECISION_KEEP_EXISTING,
+   REASON_REVOKED, true, ACTION_DROP_LOCAL | ACTION_RESET_BACKOFF, 2},
+  {"confirm failure keeps the local decision, retries silently",
+   {INPUT_LOCAL_HIT, INPUT_REMOTE_FAILED}, 2, DECISION_CONNECT, REASON_KNOWN, false,
+   ACTION_SCHEDULE_RETRY, 1},
+  {"confirm retry claims again", {INPUT_LOCAL_HIT, INPUT_REMOTE_FAILED, INPUT_RETRY_DUE}, 3,
+   DECISION_CONNECT, REASON_KNOWN, false, ACTION_CLAIM, 1},
+  {"forgotten", {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED, INPUT_FORGOTTEN}, 3, DECISION_RELEASED,
+   REASON_FORGOTTEN, true, ACTION_RESET_BACKOFF, 2},
+  {"settled ignores stray answers", {INPUT_LOCAL_MISS, INPUT_REMOTE_BOUND_TO_OTHER,
+                                     INPUT_CLAIM_BOUND, INPUT_RETRY_DUE},
+   4, DECISION_KEEP_EXISTING, REASON_BOUND_ELSEWHERE, false, 0, 1},
+  {"a claim answer while looking up is ignored", {INPUT_LOCAL_MISS, INPUT_CLAIM_BOUND}, 2,
+   DECISION_NONE, REASON_NONE, false, 0, 0},
+};
+
+static void test_table(void **state)
+{
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    const struct row *row = &rows[i];
+    struct decide_state st;
+    struct decide_output out = {0};
+    int announcements = 0;
+
+    decide_init(&st);
+    for (int j = 0; j < row->count; j++) {
+      decide_step(&st, row->inputs[j], &out);
+      announcements += out.announce;
+    }
+    if (st.decision != row->decision || st.reason != row->reason ||
+        out.announce != row->announce || out.actions != row->actions ||
+        announcements != row->announcements)
+      fail_msg("row \"%s\": got %s/%s announce=%d actions=%#x announcements=%d", row->name,
+               decision_name(st.decision), reason_name(st.reason), out.announce, out.actions,
+               announcements);
+  }
+}
+
+static void test_names(void **state)
+{
+  (void)state;
+  assert_string_equal(decision_name(DECISION_KEEP_EXISTING), "keep-existing");
+  assert_string_equal(reason_name(REASON_REGISTRY_UNREACHABLE), "registry-unreachable");
+  assert_string_equal(reason_name(REASON_BOUND_ELSEWHERE), "bound-elsewhere");
+  assert_string_equal(reason_name(REASON_RACE_LOST), "race-lost");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_table), cmocka_unit_test(test_names)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

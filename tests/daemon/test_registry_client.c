@@ -1,0 +1,372 @@
+/* The registry client on a real libevent loop, against the real
+ * phonebind-registry and against fault peers made here: a closed port, a
+ * peer that never answers, garbage, a 500, a 200 that is not JSON, an
+ * answer over the size limit. Also: callbacks never run inside the
+ * starting call, the in-flight bound holds, cancel suppresses the
+ * callback, and freeing with calls outstanding leaks nothing (ASan). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry_client.h"
+
+extern char **environ;
+
+struct result {
+  bool done;
+  struct registry_answer answer;
+  char account[128], token[128];
+};
+
+static void on_done(const struct registry_answer *answer, void *userdata)
+{
+  struct result *result = userdata;
+
+  result->done = true;
+  result->answer = *answer;
+  result->answer.account = result->answer.token = NULL;
+  result->answer.error = NULL;
+  if (answer->account)
+    snprintf(result->account, sizeof result->account, "%s", answer->account);
+  if (answer->token)
+    snprintf(result->token, sizeof result->token, "%s", answer->token);
+}
+
+static void run_until(struct event_base *base, bool *flag, int timeout_ms)
+{
+  struct timespec start, now;
+
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (!*flag) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    usleep(200);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+      break;
+  }
+}
+
+static int listen_socket(int *out_port)
+{
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof addr;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  assert_true(fd >= 0);
+  assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+  assert_int_equal(listen(fd, 64), 0);
+  getsockname(fd, (struct sockaddr *)&addr, &len);
+  *out_port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/* A peer that answers every connection with a canned reply (or holds it
+ * silently open when reply is NULL), counting connections. */
+struct peer {
+  int fd, port;
+  const char *reply;
+  size_t reply_len;
+  atomic_int connections;
+  int held[64];
+  pthread_t thread;
+};
+
+static void *peer_run(void *arg)
+{
+  struct peer *peer = arg;
+
+  for (;;) {
+    char buf[4096];
+    int c = accept(peer->fd, NULL, NULL);
+    if (c < 0)
+      return NULL;
+    int n = atomic_fetch_add(&peer->connections, 1);
+    if (!peer->reply) {
+      if (n < 64)
+        peer->held[n] = c;
+      continue;
+    }
+    (void)!read(c, buf, sizeof buf);
+    for (size_t off = 0; off < peer->reply_len;) {
+      ssize_t w = write(c, peer->reply + off, peer->reply_len - off);
+      if (w <= 0)
+        break;
+      off += (size_t)w;
+    }
+    close(c);
+  }
+}
+
+static void peer_start(struct peer *peer, const char *reply, size_t reply_len)
+{
+  *peer = (struct peer){.reply = reply, .reply_len = reply_len};
+  peer->fd = listen_socket(&peer->port);
+  pthread_create(&peer->thread, NULL, peer_run, peer);
+}
+
+static void peer_stop(struct peer *peer)
+{
+  shutdown(peer->fd, SHUT_RDWR);
+  close(peer->fd);
+  pthread_join(peer->thread, NULL);
+  for (int i = 0; i < atomic_load(&peer->connections) && i < 64; i++)
+    if (!peer->reply)
+      close(peer->held[i]);
+}
+
+static struct registry_client *client_for(struct event_base *base, int port, long timeout_ms,
+                                          unsigned max_in_flight)
+{
+  char url[64];
+  struct registry_client *client;
+  const struct registry_client_options options = {.url = url, .timeout_ms = timeout_ms,
+                                                  .max_in_flight = max_in_flight,
+                                                  .token = "t"};
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+  assert_int_equal(registry_client_new(base, &options, &client), 0);
+  return client;
+}
+
+static void lookup_once(int port, long timeout_ms, struct result *result)
+{
+  struct event_base *base = event_base_new();
+  struct registry_client *client = client_for(base, port, timeout_ms, 4);
+
+  assert_int_equal(registry_client_lookup(client, "usb:18d1:X", on_done, result, NULL), 0);
+  assert_false(result->done); /* never from inside the starting call */
+  run_until(base, &result->done, 5000);
+  assert_true(result->done);
+  registry_client_free(client);
+  event_base_free(base);
+}
+
+static void test_refused(void **state)
+{
+  struct result result = {0};
+  int port, fd = listen_socket(&port);
+  (void)state;
+  close(fd); /* nobody listens there now */
+  lookup_once(port, 2000, &result);
+  assert_int_equal(result.answer.outcome, REGISTRY_UNREACHABLE);
+  assert_int_equal(result.answer.http_status, 0);
+}
+
+static void test_silent_peer_times_out(void **state)
+{
+  struct peer peer;
+  struct result result = {0};
+  (void)state;
+  peer_start(&peer, NULL, 0);
+  lookup_once(peer.port, 300, &result);
+  peer_stop(&peer);
+  assert_int_equal(result.answer.outcome, REGISTRY_UNREACHABLE);
+}
+
+static void expect_bad_answer(const char *reply, size_t len, bool unreachable_ok)
+{
+  struct peer peer;
+  struct result result = {0};
+
+  peer_start(&peer, reply, len);
+  lookup_once(peer.port, 2000, &result);
+  peer_stop(&peer);
+  if (!(unreachable_ok && result.answer.outcome == REGISTRY_UNREACHABLE))
+    assert_int_equal(result.answer.outcome, REGISTRY_BAD_ANSWER);
+}
+
+static void test_garbage_and_errors(void **state)
+{
+  static const char garbage[] = "\x16\x03\x01 this is not HTTP at all\r\n\r\n";
+  static const char server_error[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n"
+                                     "Connection: close\r\n\r\n{}";
+  static const char not_json[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 9\r\nConnection: close\r\n\r\nnot json!";
+  static const char wrong_status[] = "HTTP/1.1 200 OK\r\nContent-Length: 23\r\n"
+                                     "Connection: close\r\n\r\n{\"status\":\"maybe-later\"}";
+  (void)state;
+  expect_bad_answer(garbage, sizeof garbage - 1, true);
+  expect_bad_answer(server_error, sizeof server_error - 1, false);
+  expect_bad_answer(not_json, sizeof not_json - 1, false);
+  expect_bad_answer(wrong_status, sizeof wrong_status - 1, false);
+}
+
+static void test_oversized_answer(void **state)
+{
+  size_t body = 200 * 1024;
+  char *reply = malloc(body + 256);
+  int n = snprintf(reply, 256, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                   body);
+  (void)state;
+  memset(reply + n, ' ', body);
+  expect_bad_answer(reply, (size_t)n + body, false);
+  free(reply);
+}
+
+static void test_in_flight_bound_and_cancel(void **state)
+{
+  struct event_base *base = event_base_new();
+  struct peer peer;
+  struct result results[5] = {{0}};
+  struct registry_call *calls[5];
+  struct registry_client *client;
+  bool never = false;
+  (void)state;
+
+  peer_start(&peer, NULL, 0);
+  client = client_for(base, peer.port, 10000, 2);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(registry_client_lookup(client, "usb:18d1:X", on_done, &results[i], &calls[i]),
+                     0);
+  run_until(base, &never, 300);
+  assert_int_equal(atomic_load(&peer.connections), 2);
+  registry_call_cancel(calls[0]); /* a running one: a queued call takes its place */
+  registry_call_cancel(calls[4]); /* a queued one */
+  run_until(base, &never, 300);
+  assert_int_equal(atomic_load(&peer.connections), 3);
+  for (int i = 0; i < 5; i++)
+    assert_false(results[i].done);
+  registry_client_free(client); /* with calls outstanding: no callbacks, no leaks */
+  event_base_free(base);
+  peer_stop(&peer);
+}
+
+/* The real registry, started for this test. */
+static pid_t registry_start(int *out_port, char *dir)
+{
+  const char *build = getenv("PHONEBIND_BUILD_DIR");
+  char program[512], listen_on[64], db[128];
+  pid_t pid;
+  int fd = listen_socket(out_port);
+
+  close(fd);
+  snprintf(program, sizeof program, "%s/server/phonebind-registry", build ? build : "build");
+  snprintf(listen_on, sizeof listen_on, "127.0.0.1:%d", *out_port);
+  snprintf(db, sizeof db, "%s/registry.db", dir);
+  char *argv[] = {program, (char *)"--listen", listen_on, (char *)"--database", db,
+                  (char *)"--log-level", (char *)"error", NULL};
+  assert_int_equal(posix_spawn(&pid, program, NULL, NULL, argv, environ), 0);
+  for (int i = 0; i < 200; i++) { /* wait until it accepts */
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*out_port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int ok = connect(s, (struct sockaddr *)&addr, sizeof addr) == 0;
+    close(s);
+    if (ok)
+      break;
+    usleep(20000);
+  }
+  return pid;
+}
+
+static void call_and_wait(struct event_base *base, struct result *result,
+                          int (*start)(struct registry_client *, const char *, registry_done_fn,
+                                       void *, struct registry_call **),
+                          struct registry_client *client, const char *id)
+{
+  *result = (struct result){0};
+  assert_int_equal(start(client, id, on_done, result, NULL), 0);
+  run_until(base, &result->done, 5000);
+  assert_true(result->done);
+  assert_int_equal(result->answer.outcome, REGISTRY_ANSWERED);
+}
+
+static void new_account(struct event_base *base, struct registry_client *client,
+                        struct result *result)
+{
+  *result = (struct result){0};
+  assert_int_equal(registry_client_create_account(client, on_done, result, NULL), 0);
+  run_until(base, &result->done, 5000);
+  assert_int_equal(result->answer.outcome, REGISTRY_ANSWERED);
+  assert_int_equal(result->answer.http_status, 201);
+  assert_true(strlen(result->token) == 64);
+  assert_true(strncmp(result->account, "sa-", 3) == 0);
+}
+
+static void test_real_registry(void **state)
+{
+  char dir[] = "/tmp/phonebind-client-XXXXXX", cmd[128];
+  struct event_base *base = event_base_new();
+  struct registry_client *mine, *theirs;
+  struct result a, b, r;
+  const char *id = "usb:18d1:A/B C%D"; /* needs percent-encoding */
+  int port, status;
+  pid_t pid;
+  (void)state;
+
+  assert_non_null(mkdtemp(dir));
+  pid = registry_start(&port, dir);
+  mine = client_for(base, port, 5000, 4);
+  theirs = client_for(base, port, 5000, 4);
+  new_account(base, mine, &a);
+  new_account(base, mine, &b);
+  assert_string_not_equal(a.account, b.account);
+  registry_client_set_token(mine, a.token);
+  registry_client_set_token(theirs, b.token);
+
+  call_and_wait(base, &r, registry_client_lookup, mine, id);
+  assert_int_equal(r.answer.http_status, 200);
+  assert_int_equal(r.answer.status, REGISTRY_STATUS_UNBOUND);
+  call_and_wait(base, &r, registry_client_claim, mine, id);
+  assert_int_equal(r.answer.http_status, 201);
+  call_and_wait(base, &r, registry_client_claim, mine, id);
+  assert_int_equal(r.answer.http_status, 200);
+  call_and_wait(base, &r, registry_client_claim, theirs, id);
+  assert_int_equal(r.answer.http_status, 409);
+  assert_int_equal(r.answer.status, REGISTRY_STATUS_BOUND_TO_OTHER);
+  call_and_wait(base, &r, registry_client_lookup, theirs, id);
+  assert_int_equal(r.answer.status, REGISTRY_STATUS_BOUND_TO_OTHER);
+  call_and_wait(base, &r, registry_client_lookup, mine, id);
+  assert_int_equal(r.answer.status, REGISTRY_STATUS_BOUND_TO_YOU);
+  call_and_wait(base, &r, registry_client_release, theirs, id);
+  assert_int_equal(r.answer.http_status, 403);
+  call_and_wait(base, &r, registry_client_release, mine, id);
+  assert_int_equal(r.answer.http_status, 204);
+  call_and_wait(base, &r, registry_client_release, mine, id);
+  assert_int_equal(r.answer.http_status, 404);
+  registry_client_set_token(theirs, "not-a-token");
+  call_and_wait(base, &r, registry_client_lookup, theirs, id);
+  assert_int_equal(r.answer.http_status, 401);
+
+  registry_client_free(mine);
+  registry_client_free(theirs);
+  event_base_free(base);
+  kill(pid, SIGTERM);
+  waitpid(pid, &status, 0);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_refused),           cmocka_unit_test(test_silent_peer_times_out),
+    cmocka_unit_test(test_garbage_and_errors), cmocka_unit_test(test_oversized_answer),
+    cmocka_unit_test(test_in_flight_bound_and_cancel), cmocka_unit_test(test_real_registry),
+  };
+  int r;
+
+  signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  r = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return r;
+}

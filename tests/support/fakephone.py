@@ -24,10 +24,25 @@ def ensure_umockdev():
     os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable] + sys.argv)
 
 
+_shared = None
+_counter = itertools.count(1)
+
+
 class Testbed:
+    """The process's one umockdev testbed. umockdev redirects through the
+    process's UMOCKDEV_DIR, so a second testbed (or a finalized first one,
+    which unsets it) breaks the others: every Testbed() shares one, and
+    reset() empties it between tests."""
+
     def __init__(self):
-        self.testbed = UMockdev.Testbed.new()
-        self.counter = itertools.count(1)
+        global _shared
+        if _shared is None:
+            _shared = UMockdev.Testbed.new()
+        self.testbed = _shared
+        self.counter = _counter
+
+    def reset(self):
+        self.testbed.clear()
 
     @property
     def root(self):

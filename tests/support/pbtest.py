@@ -173,6 +173,8 @@ class PrivateBus:
 
     def __init__(self, tmp, config=None):
         self.tmp = tmp
+        # other users (tests call as nobody) must reach the socket
+        os.chmod(tmp.path, 0o711)
         self.socket = tmp.join(f"bus-{os.getpid()}-{id(self)}.sock")
         self.config_path = tmp.join(f"bus-{id(self)}.conf")
         with open(self.config_path, "w") as f:
@@ -197,6 +199,8 @@ class PrivateBus:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(5)
+        if self.proc:
+            self.proc.stderr.close()
         self.proc = None
 
     def env(self, base=None):

@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""phonebindd when the registry misbehaves, and when its own store is bad.
+
+Faults tried: the registry down when a new phone arrives (pending, then
+exactly one more Decision when it returns), a registry that answers
+garbage (a real HTTP server on loopback sending junk), a registry that
+accepts connections and never answers (timeout), a corrupt store file and
+an unwritable state directory (the daemon runs degraded and still decides
+correctly through the registry).
+"""
+import http.server
+import os
+import socket
+import threading
+import time
+import unittest
+
+import fakephone
+fakephone.ensure_umockdev()
+
+import pbdaemon  # noqa: E402
+import pbtest  # noqa: E402
+
+
+class GarbageHandler(http.server.BaseHTTPRequestHandler):
+    def _junk(self):
+        body = b"<html>not the registry</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST = _junk
+
+    def log_message(self, *args):
+        pass
+
+
+class RegistryFaults(unittest.TestCase):
+    def tearDown(self):
+        self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
+        self.scene.cleanup()
+
+    def test_registry_down_then_back(self):
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        self.scene.daemon.start()
+        # the daemon has its shadow account; now the registry goes away
+        pbtest.wait_until(lambda: "account sa-" in self.scene.daemon.read_log(), what="account")
+        self.scene.registry.stop()
+        _, path = self.scene.attach(serial="R58M41DOWN")
+        self.assertEqual(self.scene.listener.wait_decision(path)[2:],
+                         ("pending", "registry-unreachable"))
+        time.sleep(1.2)  # several retries fail: no more Decisions
+        self.assertEqual(len(self.scene.listener.decisions(path)), 1)
+        self.scene.registry.start()
+        self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:],
+                         ("connect", "new-binding"))
+        time.sleep(0.3)
+        self.assertEqual(len(self.scene.listener.decisions(path)), 2)
+
+    def test_garbage_registry(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GarbageHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        try:
+            self.scene.daemon.registry_url = f"http://127.0.0.1:{server.server_port}"
+            self.scene.daemon.start()
+            _, path = self.scene.attach(serial="R58M41JUNK")
+            self.assertEqual(self.scene.listener.wait_decision(path)[2:],
+                             ("pending", "registry-unreachable"))
+            self.assertIn("cannot obtain a shadow account", self.scene.daemon.read_log())
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def test_silent_registry(self):
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        self.scene = pbdaemon.Scene(start_daemon=False, daemon_args=["--registry-timeout", "300"])
+        try:
+            self.scene.daemon.registry_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+            self.scene.daemon.start()
+            _, path = self.scene.attach(serial="R58M41SILENT")
+            self.assertEqual(self.scene.listener.wait_decision(path)[2:],
+                             ("pending", "registry-unreachable"))
+        finally:
+            silent.close()
+
+    def test_corrupt_store_runs_degraded(self):
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        os.makedirs(self.scene.daemon.state_dir, mode=0o700)
+        with open(os.path.join(self.scene.daemon.state_dir, "store.db"), "wb") as f:
+            f.write(b"garbage " * 1000)
+        self.scene.daemon.start()
+        self.assertIn("running degraded", self.scene.daemon.read_log())
+        _, path = self.scene.attach(serial="R58M41DEGRADED")
+        self.assertEqual(self.scene.listener.wait_decision(path)[2:], ("connect", "new-binding"))
+        # a phone bound elsewhere is still refused: degraded never binds wrongly
+        _, other = self.scene.registry.new_account()
+        self.scene.registry.http().request("PUT", "/v1/terminals/usb:18d1:R58M41TAKEN/binding",
+                                           token=other)
+        _, path = self.scene.attach(serial="R58M41TAKEN")
+        self.assertEqual(self.scene.listener.wait_decision(path)[2:],
+                         ("keep-existing", "bound-elsewhere"))
+        with open(os.path.join(self.scene.daemon.state_dir, "store.db"), "rb") as f:
+            self.assertTrue(f.read().startswith(b"garbage "), "the corrupt file is left alone")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -134,8 +134,7 @@ class Authorization(unittest.TestCase):
 
     def tearDown(self):
         if self.polkit:
-            self.polkit.terminate()
-            self.polkit.wait(5)
+            self.stop_polkit()
         self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
         self.scene.cleanup()
 
@@ -144,17 +143,26 @@ class Authorization(unittest.TestCase):
                          "org.phonebind1.Manager", method, "o", self.path)
 
     def start_polkit(self, allowed):
+        """python3-dbusmock's polkitd on the private bus, allowing `allowed`.
+        Driven with busctl: a second dbus-python connection would share the
+        listener thread's GLib loop."""
         self.polkit = subprocess.Popen(
             ["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
             env=self.scene.bus.env({"PATH": os.environ["PATH"]}),
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        conn = dbus.bus.BusConnection(self.scene.bus.address)
-        pbtest.wait_until(lambda: conn.name_has_owner("org.freedesktop.PolicyKit1"),
-                          what="mock polkitd")
-        authority = conn.get_object("org.freedesktop.PolicyKit1",
-                                    "/org/freedesktop/PolicyKit1/Authority")
-        authority.SetAllowed(allowed, dbus_interface="org.freedesktop.DBus.Mock")
-        conn.close()
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def set_allowed():
+            return subprocess.run(
+                ["busctl", f"--address={self.scene.bus.address}", "call",
+                 "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                 "org.freedesktop.DBus.Mock", "SetAllowed", "as", str(len(allowed))] + allowed,
+                capture_output=True, timeout=10).returncode == 0
+        pbtest.wait_until(set_allowed, what="mock polkitd")
+
+    def stop_polkit(self):
+        self.polkit.terminate()
+        self.polkit.wait(5)
+        self.polkit = None
 
     def test_reads_are_open_to_everyone(self):
         code, out = as_nobody(self.scene.bus, "call", "org.phonebind1", "/org/phonebind1",
@@ -176,8 +184,7 @@ class Authorization(unittest.TestCase):
         self.start_polkit([])
         code, out = self.call("Retry")
         self.assertNotEqual(code, 0, out)
-        self.polkit.terminate()
-        self.polkit.wait(5)
+        self.stop_polkit()
         self.start_polkit(["org.phonebind1.manage"])
         code, out = self.call("Retry")
         self.assertEqual(code, 0, out)

@@ -16,6 +16,7 @@ import pbtest
 MANAGER = "org.phonebind1.Manager"
 TERMINAL = "org.phonebind1.Terminal"
 
+dbus.mainloop.glib.threads_init()
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 
 

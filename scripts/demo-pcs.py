@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""The demo's second half: two PCs' daemons, each on a private bus standing
+in for its system bus, a simulated phone (umockdev), and what a desktop
+client on each PC receives. Called by demo.sh with the registry's URL."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "support"))
+os.environ.setdefault("PHONEBIND_BUILD_DIR",
+                      os.path.join(os.path.dirname(__file__), "..", "build"))
+
+import fakephone  # noqa: E402
+fakephone.ensure_umockdev()
+
+import pbdaemon  # noqa: E402
+import pbtest  # noqa: E402
+
+
+def say(text):
+    print(f"\n== {text}", flush=True)
+
+
+def show(listener, pc, since):
+    for event in listener.events[since:]:
+        print(f"   {pc} desktop client got: {event[0]}({', '.join(event[1:])})", flush=True)
+
+
+def main():
+    registry_url = sys.argv[1]
+    tmp = pbtest.TempDir(prefix="phonebind-demo-pcs-")
+    testbed = fakephone.Testbed()
+    pcs = []
+    try:
+        for name in ("PC A", "PC B"):
+            bus = pbtest.PrivateBus(tmp).start()
+            listener = pbdaemon.Listener(bus)
+            daemon = pbdaemon.Daemon(tmp, bus, testbed, registry_url,
+                                     name=name.replace(" ", "-").lower(),
+                                     env={"PHONEBIND_LOG_LEVEL": "info"})
+            pcs.append((name, bus, listener, daemon))
+
+        name, _, listener, daemon = pcs[0]
+        say(f"{name}: phonebindd starts on its own bus")
+        daemon.start()
+        say("a phone is plugged into PC A (simulated: Google Pixel 7, serial R58M41DEMO77)")
+        mark = listener.mark()
+        testbed.add_phone(serial="R58M41DEMO77")
+        listener.wait_decision()
+        time.sleep(0.2)
+        show(listener, name, mark)
+
+        name, _, listener, daemon = pcs[1]
+        say(f"{name}, another PC, sees the same phone (its phonebindd starts with the phone attached)")
+        daemon.start()
+        listener.wait_decision()
+        time.sleep(0.2)
+        show(listener, name, 0)
+
+        say("PC A's log (journald-style, no raw identifiers):")
+        for line in pcs[0][3].read_log().splitlines():
+            if "debug" not in line:
+                print("   " + line)
+    finally:
+        for _, bus, listener, daemon in pcs:
+            daemon.stop()
+            listener.close()
+            bus.stop()
+        testbed.reset()
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

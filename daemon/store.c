@@ -102,31 +102,31 @@ static int migrate(struct store *store)
   return r;
 }
 
+static int prepare(struct store *store, const char *sql, sqlite3_stmt **out_stmt)
+{
+  return store_errno(
+    sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out_stmt, NULL));
+}
+
 static int prepare_all(struct store *store)
 {
-  static const struct {
-    size_t offset;
-    const char *sql;
-  } statements[] = {
-    {offsetof(struct store, select),
-     "SELECT vendor, model, serial, first_seen, last_seen, bound_since FROM terminals"
-     " WHERE id_hash = ?1"},
-    {offsetof(struct store, upsert),
-     "INSERT INTO terminals (id_hash, vendor, model, serial, first_seen, last_seen, bound_since)"
-     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id_hash) DO UPDATE SET"
-     " vendor = excluded.vendor, model = excluded.model, serial = excluded.serial,"
-     " last_seen = excluded.last_seen"},
-    {offsetof(struct store, touch), "UPDATE terminals SET last_seen = ?2 WHERE id_hash = ?1"},
-    {offsetof(struct store, delete), "DELETE FROM terminals WHERE id_hash = ?1"},
-  };
-  for (size_t i = 0; i < sizeof statements / sizeof *statements; i++) {
-    sqlite3_stmt **slot = (sqlite3_stmt **)((char *)store + statements[i].offset);
-    int rc = sqlite3_prepare_v3(store->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
-                                NULL);
-    if (rc != SQLITE_OK)
-      return store_errno(rc);
-  }
-  return 0;
+  int r = prepare(store,
+                  "SELECT vendor, model, serial, first_seen, last_seen, bound_since"
+                  " FROM terminals WHERE id_hash = ?1",
+                  &store->select);
+
+  if (r == 0)
+    r = prepare(store,
+                "INSERT INTO terminals (id_hash, vendor, model, serial, first_seen, last_seen,"
+                " bound_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id_hash) DO UPDATE"
+                " SET vendor = excluded.vendor, model = excluded.model, serial = excluded.serial,"
+                " last_seen = excluded.last_seen",
+                &store->upsert);
+  if (r == 0)
+    r = prepare(store, "UPDATE terminals SET last_seen = ?2 WHERE id_hash = ?1", &store->touch);
+  if (r == 0)
+    r = prepare(store, "DELETE FROM terminals WHERE id_hash = ?1", &store->delete);
+  return r;
 }
 
 /* A store this process may only read: SQLite cannot read a WAL database

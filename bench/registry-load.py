@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Throughput and latency of phonebind-registry (SQLite) under wrk: lookups
+(GET /v1/terminals/{id}, distinct ids) and claims (PUT …/binding, a new id
+each, so every one is a real insert), with 1 and 2 HTTP threads; and, in
+the same run, nginx answering a fixed JSON body with as many workers, as the
+ceiling of an HTTP server on this machine. Reports the ratio."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import benchlib
+import pbtest
+
+BENCH = "registry-load"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+NGINX_CONF = """
+worker_processes {workers};
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir};
+  proxy_temp_path {dir};
+  fastcgi_temp_path {dir};
+  uwsgi_temp_path {dir};
+  scgi_temp_path {dir};
+  server {{
+    listen 127.0.0.1:{port} reuseport;
+    location / {{
+      default_type application/json;
+      return 200 '{{"status":"unbound"}}\\n';
+    }}
+  }}
+}}
+"""
+
+
+def wrk(url, script, duration, token, connections):
+    env = dict(os.environ, PHONEBIND_TOKEN=token or "")
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+                          "-s", os.path.join(HERE, script), url],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    lat = {}
+    for p in ("50", "99"):
+        m = re.search(rf"^\s+{p}%\s+([0-9.]+)(us|ms|s)\s*$", out, re.M)
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+        lat[p] = float(m.group(1)) * scale
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, lat, int(non2xx.group(1)) if non2xx else 0
+
+
+def start_nginx(tmp, workers):
+    port = pbtest.free_port()
+    conf = os.path.join(tmp, f"nginx-{workers}.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(workers=workers, dir=tmp, port=port))
+    proc = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stderr=subprocess.DEVNULL)
+    http = pbtest.Http(port, timeout=1)
+    pbtest.wait_until(lambda: _ok(http), what="nginx")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _ok(http):
+    try:
+        return http.request("GET", "/")[0] == 200
+    except OSError:
+        return False
+
+
+def run(threads, duration, connections):
+    tmp = pbtest.TempDir(prefix="phonebind-bench-")
+    registry = pbtest.Registry(tmp, extra_args=["--threads", str(threads),
+                                                "--log-level", "error"]).start()
+    results = {}
+    try:
+        _, token = registry.new_account()
+        for kind, script in (("lookup", "lookup.lua"), ("claim", "claim.lua")):
+            rps, lat, errors = wrk(registry.url, script, duration, token, connections)
+            results[kind] = rps
+            benchlib.emit(BENCH, f"{kind}_throughput_threads{threads}", rps, "req/s")
+            benchlib.emit(BENCH, f"{kind}_p50_threads{threads}", lat["50"], "ms")
+            benchlib.emit(BENCH, f"{kind}_p99_threads{threads}", lat["99"], "ms")
+            if errors:
+                print(f"{kind}: {errors} non-2xx answers", file=sys.stderr)
+                benchlib.emit(BENCH, f"{kind}_errors_threads{threads}", errors, "responses")
+    finally:
+        registry.stop()
+    nginx, url = start_nginx(tmp.path, threads)
+    try:
+        rps, lat, _ = wrk(url, "lookup.lua", duration, "x", connections)
+        benchlib.emit(BENCH, f"nginx_fixed_throughput_workers{threads}", rps, "req/s")
+        benchlib.emit(BENCH, f"nginx_fixed_p50_workers{threads}", lat["50"], "ms")
+        benchlib.emit(BENCH, f"lookup_vs_nginx_ratio_threads{threads}",
+                      results["lookup"] / rps, "ratio")
+    finally:
+        nginx.terminate()
+        nginx.wait(5)
+        tmp.cleanup()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    print(f"# registry-load on {benchlib.machine()}", file=sys.stderr)
+    for threads in [int(t) for t in args.threads.split(",")]:
+        run(threads, args.duration, args.connections)
+
+
+if __name__ == "__main__":
+    main()

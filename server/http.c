@@ -3,6 +3,7 @@
  * loop iterations but the write of the answer. */
 #include "http.h"
 
+#include "account_cache.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -130,7 +131,11 @@ static int authenticate(struct exchange *ex, struct registry *registry,
     return -1;
   }
   hash_sha256(auth + 7, strlen(auth + 7), token_hash);
+  if (account_cache_get(registry->accounts, token_hash, account))
+    return 0;
   r = registry->backend->ops->find_account(registry->backend, token_hash, account);
+  if (r == 1)
+    account_cache_put(registry->accounts, token_hash, account);
   if (r < 0) {
     send_backend_error(ex, r);
     return -1;

@@ -13,8 +13,11 @@
 #define REGISTRY_MAX_HEADERS 8192
 #define REGISTRY_TIMEOUT_S 10
 
+struct account_cache;
+
 struct registry {
   struct backend *backend;
+  struct account_cache *accounts; /* tokens already authenticated */
   uint8_t terminal_key[HASH_SHA256_LEN]; /* HMAC key for terminal identifiers */
 };
 

@@ -1,6 +1,7 @@
 /* phonebind-registry: the seed's "first server". Opens the backend, then
  * runs one libevent loop with its own evhttp per thread; the main thread's
  * loop also takes the signals and leads the shutdown. */
+#include "account_cache.h"
 #include "backend.h"
 #include "config.h"
 #include "http.h"
@@ -97,6 +98,7 @@ static int open_registry(struct registry *registry, const struct registry_config
   _cleanup_free_ char *key_path = xasprintf("%s/terminal-id.key", state_dir);
   int r;
 
+  registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
     log_err("cannot open database %s: %s", config->database,
@@ -126,6 +128,7 @@ static void server_free(struct server *server)
   if (server->sighup)
     event_free(server->sighup);
   backend_close(server->registry.backend);
+  account_cache_free(server->registry.accounts);
 }
 
 static int server_start(struct server *server, const struct registry_config *config)

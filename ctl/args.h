@@ -1,9 +1,12 @@
 /* phonebindctl's command line: pure parsing, tested by a table. */
 #pragma once
 
-#include <stdbool.h>
+#include "format.h"
 
-/* Exit codes scripts can rely on (phonebindctl(1)). */
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit codes scripts can rely on (phonebindctl(1), EXIT STATUS). */
 enum ctl_exit {
   CTL_EXIT_OK = 0,
   CTL_EXIT_FAILURE = 1,
@@ -26,12 +29,14 @@ enum ctl_command {
 
 struct ctl_args {
   enum ctl_command command;
-  const char *terminal; /* info, forget, retry: handle, prefix or object path */
-  const char *address;  /* --address, else the system bus */
-  bool json, full, redact;
+  const char *terminal;     /* info, forget, retry: handle, unique prefix or object path */
+  const char *address;      /* --address; NULL: the system bus (DBUS_SYSTEM_BUS_ADDRESS) */
+  struct ctl_format format; /* all but .color, which depends on the output */
 };
 
-/* 0, or -1 with a message for the user in *out_error (static text). */
-int ctl_args_parse(int argc, char **argv, struct ctl_args *out_args, const char **out_error);
+/* Parses argv (GNU getopt: options may follow the command, and argv is
+ * permuted). 0, or -EINVAL with a message for the user in error. */
+int ctl_args_parse(int argc, char **argv, struct ctl_args *out_args, char *error,
+                   size_t error_size);
 
 extern const char ctl_usage[];

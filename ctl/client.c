@@ -4,30 +4,33 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#define NAME "org.phonebind1"
-#define MANAGER_PATH "/org/phonebind1"
-#define MANAGER "org.phonebind1.Manager"
-#define TERMINAL "org.phonebind1.Terminal"
-#define PROPERTIES "org.freedesktop.DBus.Properties"
+#define DBUS_NAME "org.freedesktop.DBus"
+#define DBUS_PATH "/org/freedesktop/DBus"
+#define PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
 
 int ctl_client_open(const char *address, sd_bus **out_bus)
 {
   sd_bus *bus = NULL;
   int r;
 
-  if (!address)
-    return sd_bus_open_system(out_bus);
-  r = sd_bus_new(&bus);
+  if (!address) {
+    r = sd_bus_open_system(&bus);
+  } else {
+    r = sd_bus_new(&bus);
+    if (r >= 0)
+      r = sd_bus_set_address(bus, address);
+    if (r >= 0)
+      r = sd_bus_set_bus_client(bus, 1);
+    if (r >= 0)
+      r = sd_bus_start(bus);
+  }
   if (r >= 0)
-    r = sd_bus_set_address(bus, address);
-  if (r >= 0)
-    r = sd_bus_set_bus_client(bus, 1);
-  if (r >= 0)
-    r = sd_bus_start(bus);
+    r = sd_bus_set_allow_interactive_authorization(bus, isatty(STDIN_FILENO));
   if (r < 0) {
     sd_bus_unref(bus);
     return r;
@@ -36,206 +39,205 @@ int ctl_client_open(const char *address, sd_bus **out_bus)
   return 0;
 }
 
-/* One {sv} entry of a GetAll answer into the terminal. */
-static int read_property(sd_bus_message *reply, struct ctl_terminal *t)
-{
-  struct {
-    const char *name;
-    char **slot;
-  } strings[] = {{"Id", &t->id},         {"Vendor", &t->vendor},     {"Model", &t->model},
-                 {"Serial", &t->serial}, {"Decision", &t->decision}, {"Reason", &t->reason}};
-  const char *name, *contents;
+/* Where GetAll puts a property: type 's' fills a char *, 'b' a bool,
+ * 't' a uint64_t; other properties are skipped. */
+struct property_slot {
+  const char *name;
   char type;
-  int r = sd_bus_message_read(reply, "s", &name);
+  void *slot;
+};
 
-  if (r >= 0)
-    r = sd_bus_message_peek_type(reply, &type, &contents);
-  if (r >= 0)
-    r = sd_bus_message_enter_container(reply, 'v', contents);
-  if (r < 0)
-    return r;
-  if (strcmp(contents, "s") == 0) {
+static int read_variant(sd_bus_message *reply, const struct property_slot *slot,
+                        const char *contents)
+{
+  if (!slot || contents[0] != slot->type || contents[1] != '\0')
+    return sd_bus_message_skip(reply, contents);
+  if (slot->type == 's') {
     const char *value;
-    r = sd_bus_message_read(reply, "s", &value);
-    for (size_t i = 0; r >= 0 && i < sizeof strings / sizeof *strings; i++)
-      if (strcmp(name, strings[i].name) == 0)
-        *strings[i].slot = xstrdup(value);
-  } else if (strcmp(contents, "b") == 0) {
-    int value;
-    r = sd_bus_message_read(reply, "b", &value);
-    t->attached = value;
-  } else if (strcmp(contents, "t") == 0) {
-    uint64_t value;
-    r = sd_bus_message_read(reply, "t", &value);
-    if (strcmp(name, "FirstSeen") == 0)
-      t->first_seen = value;
-    else if (strcmp(name, "LastSeen") == 0)
-      t->last_seen = value;
-  } else {
-    r = sd_bus_message_skip(reply, contents);
+    int r = sd_bus_message_read(reply, "s", &value);
+    if (r >= 0) {
+      free(*(char **)slot->slot);
+      *(char **)slot->slot = xstrdup(value);
+    }
+    return r;
   }
-  if (r >= 0)
-    r = sd_bus_message_exit_container(reply);
-  return r;
+  if (slot->type == 'b') {
+    int value, r = sd_bus_message_read(reply, "b", &value);
+    if (r >= 0)
+      *(bool *)slot->slot = value;
+    return r;
+  }
+  return sd_bus_message_read(reply, "t", (uint64_t *)slot->slot);
 }
 
-static void fill_missing(struct ctl_terminal *t)
+static int read_properties(sd_bus_message *reply, const struct property_slot *slots, size_t n)
 {
-  char **fields[] = {&t->id, &t->vendor, &t->model, &t->serial, &t->decision, &t->reason};
+  int r = sd_bus_message_enter_container(reply, 'a', "{sv}");
 
-  for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-    if (!*fields[i])
-      *fields[i] = xstrdup("");
-}
-
-static int get_terminal(sd_bus *bus, const char *path, struct ctl_terminal *t, sd_bus_error *error)
-{
-  sd_bus_message *reply = NULL;
-  int r = sd_bus_call_method(bus, NAME, path, PROPERTIES, "GetAll", error, &reply, "s", TERMINAL);
-
-  *t = (struct ctl_terminal){.path = xstrdup(path)};
-  if (r >= 0)
-    r = sd_bus_message_enter_container(reply, 'a', "{sv}");
   while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-    r = read_property(reply, t);
+    const struct property_slot *slot = NULL;
+    const char *name, *contents;
+
+    r = sd_bus_message_read(reply, "s", &name);
+    for (size_t i = 0; r >= 0 && i < n; i++)
+      if (strcmp(name, slots[i].name) == 0)
+        slot = &slots[i];
+    if (r >= 0)
+      r = sd_bus_message_peek_type(reply, NULL, &contents);
+    if (r >= 0)
+      r = sd_bus_message_enter_container(reply, 'v', contents);
+    if (r >= 0)
+      r = read_variant(reply, slot, contents);
+    if (r >= 0)
+      r = sd_bus_message_exit_container(reply);
     if (r >= 0)
       r = sd_bus_message_exit_container(reply);
   }
+  return r;
+}
+
+static int get_all(sd_bus *bus, const char *destination, const char *path, const char *iface,
+                   const struct property_slot *slots, size_t n, sd_bus_error *error)
+{
+  sd_bus_message *reply = NULL;
+  int r = sd_bus_call_method(bus, destination, path, PROPERTIES_IFACE, "GetAll", error, &reply, "s",
+                             iface);
+
+  if (r >= 0)
+    r = read_properties(reply, slots, n);
   sd_bus_message_unref(reply);
-  fill_missing(t);
   return r < 0 ? r : 0;
 }
 
-int ctl_client_list(sd_bus *bus, struct ctl_terminal **out_terminals, int *out_count,
-                    sd_bus_error *error)
+static int get_terminal(sd_bus *bus, const char *destination, const char *path,
+                        struct ctl_terminal *t, sd_bus_error *error)
+{
+  const struct property_slot slots[] = {
+    { "Id", 's', &t->id },
+    { "Vendor", 's', &t->vendor },
+    { "Model", 's', &t->model },
+    { "Serial", 's', &t->serial },
+    { "Attached", 'b', &t->attached },
+    { "Decision", 's', &t->decision },
+    { "Reason", 's', &t->reason },
+    { "FirstSeen", 't', &t->first_seen },
+    { "LastSeen", 't', &t->last_seen },
+  };
+  char **strings[] = { &t->id, &t->vendor, &t->model, &t->serial, &t->decision, &t->reason };
+  int r;
+
+  *t = (struct ctl_terminal){ .path = xstrdup(path) };
+  r = get_all(bus, destination, path, CTL_TERMINAL_IFACE, slots, sizeof slots / sizeof *slots,
+              error);
+  for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+    if (!*strings[i])
+      *strings[i] = xstrdup("");
+  return r;
+}
+
+static int list_terminals(sd_bus *bus, const char *destination, struct ctl_terminal **out,
+                          size_t *out_count, sd_bus_error *error)
 {
   sd_bus_message *reply = NULL;
   struct ctl_terminal *terminals = NULL;
+  size_t count = 0;
   const char *path;
-  int count = 0, r;
+  int r = sd_bus_call_method(bus, destination, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, "ListTerminals",
+                             error, &reply, "");
 
-  r = sd_bus_call_method(bus, NAME, MANAGER_PATH, MANAGER, "ListTerminals", error, &reply, "");
   if (r >= 0)
     r = sd_bus_message_enter_container(reply, 'a', "o");
   while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0) {
-    terminals = xrealloc(terminals, (size_t)(count + 1) * sizeof *terminals);
-    r = get_terminal(bus, path, &terminals[count++], error);
+    terminals = xrealloc(terminals, (count + 1) * sizeof *terminals);
+    r = get_terminal(bus, destination, path, &terminals[count], error);
+    if (r < 0 && sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+      /* detached since ListTerminals answered: not attached any more */
+      ctl_terminal_clear(&terminals[count]);
+      sd_bus_error_free(error);
+      r = 0;
+      continue;
+    }
+    count++;
   }
   sd_bus_message_unref(reply);
   if (r < 0) {
-    for (int i = 0; i < count; i++)
-      ctl_terminal_clear(&terminals[i]);
-    free(terminals);
+    ctl_terminals_free(terminals, count);
     return r;
   }
-  *out_terminals = terminals;
+  ctl_terminals_sort(terminals, count);
+  *out = terminals;
   *out_count = count;
   return 0;
 }
 
-int ctl_client_status(sd_bus *bus, struct ctl_status *out_status, sd_bus_error *error)
+int ctl_client_list(sd_bus *bus, struct ctl_terminal **out_terminals, size_t *out_count,
+                    sd_bus_error *error)
 {
-  struct ctl_terminal *terminals = NULL;
-  int count = 0;
-  int r = sd_bus_get_property_string(bus, NAME, MANAGER_PATH, MANAGER, "Version", error,
-                                     &out_status->version);
-
-  if (r >= 0)
-    r = sd_bus_get_property_string(bus, NAME, MANAGER_PATH, MANAGER, "Account", error,
-                                   &out_status->account);
-  if (r >= 0)
-    r = sd_bus_get_property_string(bus, NAME, MANAGER_PATH, MANAGER, "RegistryUrl", error,
-                                   &out_status->registry);
-  if (r >= 0)
-    r = ctl_client_list(bus, &terminals, &count, error);
-  for (int i = 0; i < count; i++)
-    ctl_terminal_clear(&terminals[i]);
-  free(terminals);
-  out_status->attached = count;
-  return r < 0 ? r : 0;
+  return list_terminals(bus, CTL_BUS_NAME, out_terminals, out_count, error);
 }
 
-void ctl_status_clear(struct ctl_status *status)
+static int is_activatable(sd_bus *bus, bool *out, sd_bus_error *error)
 {
-  free(status->version);
-  free(status->account);
-  free(status->registry);
-  *status = (struct ctl_status){0};
+  sd_bus_message *reply = NULL;
+  const char *name;
+  int r = sd_bus_call_method(bus, DBUS_NAME, DBUS_PATH, DBUS_NAME, "ListActivatableNames", error,
+                             &reply, "");
+
+  *out = false;
+  if (r >= 0)
+    r = sd_bus_message_enter_container(reply, 'a', "s");
+  while (r >= 0 && (r = sd_bus_message_read(reply, "s", &name)) > 0)
+    if (strcmp(name, CTL_BUS_NAME) == 0)
+      *out = true;
+  sd_bus_message_unref(reply);
+  return r;
+}
+
+int ctl_client_status(sd_bus *bus, struct ctl_status *out, sd_bus_error *error)
+{
+  const struct property_slot slots[] = {
+    { "Version", 's', &out->version },
+    { "Account", 's', &out->account },
+    { "RegistryUrl", 's', &out->registry },
+  };
+  struct ctl_terminal *terminals = NULL;
+  sd_bus_message *reply = NULL;
+  const char *owner;
+  int r;
+
+  *out = (struct ctl_status){ 0 };
+  r = sd_bus_call_method(bus, DBUS_NAME, DBUS_PATH, DBUS_NAME, "GetNameOwner", error, &reply, "s",
+                         CTL_BUS_NAME);
+  if (r < 0 && sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+    sd_bus_error_free(error);
+    return is_activatable(bus, &out->activatable, error);
+  }
+  if (r >= 0)
+    r = sd_bus_message_read(reply, "s", &owner);
+  /* Asking the unique name, not the well-known one, never activates. */
+  if (r >= 0)
+    r = get_all(bus, owner, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, slots,
+                sizeof slots / sizeof *slots, error);
+  if (r >= 0)
+    r = list_terminals(bus, owner, &terminals, &out->attached, error);
+  sd_bus_message_unref(reply);
+  if (r < 0) {
+    ctl_status_clear(out);
+    return r;
+  }
+  ctl_terminals_free(terminals, out->attached);
+  out->running = true;
+  if (!out->version)
+    out->version = xstrdup("");
+  if (!out->account)
+    out->account = xstrdup("");
+  if (!out->registry)
+    out->registry = xstrdup("");
+  return 0;
 }
 
 int ctl_client_manage(sd_bus *bus, const char *method, const char *path, sd_bus_error *error)
 {
-  return sd_bus_call_method(bus, NAME, MANAGER_PATH, MANAGER, method, error, NULL, "o", path);
-}
-
-static const char *handle_of(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-
-  return slash ? slash + 1 : path;
-}
-
-static int on_signal(sd_bus_message *message, void *userdata, sd_bus_error *error)
-{
-  const struct ctl_format *format = userdata;
-  const char *member = sd_bus_message_get_member(message), *path = "", *decision = "",
-             *reason = "";
-  bool json = format->json;
-  _cleanup_free_ char *id = NULL;
-
-  (void)error;
-  if (sd_bus_message_read(message, "o", &path) < 0)
-    return 0;
-  if (strcmp(member, "Decision") == 0 && sd_bus_message_read(message, "ss", &decision, &reason) < 0)
-    return 0;
-  id = ctl_short_id(handle_of(path), json || format->full);
-  if (json) {
-    json_t *event = json_pack("{s:s, s:s, s:I}", "event", member, "id", handle_of(path), "time",
-                              (json_int_t)time(NULL));
-    if (*decision) {
-      json_object_set_new(event, "decision", json_string(decision));
-      json_object_set_new(event, "reason", json_string(reason));
-    }
-    json_dumpf(event, stdout, JSON_COMPACT);
-    json_decref(event);
-    putchar('\n');
-  } else if (*decision) {
-    printf("%-8s  decision  %s (%s)\n", id, decision, reason);
-  } else {
-    printf("%-8s  %s\n", id, strcmp(member, "TerminalAttached") == 0 ? "attached" : "detached");
-  }
-  fflush(stdout);
-  return 0;
-}
-
-int ctl_client_monitor(sd_bus *bus, const struct ctl_format *format)
-{
-  int r = sd_bus_match_signal(bus, NULL, NAME, MANAGER_PATH, MANAGER, NULL, on_signal,
-                              (void *)format);
-
-  if (r < 0)
-    return r;
-  for (;;) {
-    r = sd_bus_process(bus, NULL);
-    if (r < 0)
-      return r;
-    if (r > 0)
-      continue;
-    r = sd_bus_wait(bus, UINT64_MAX);
-    if (r < 0 && r != -EINTR)
-      return r;
-  }
-}
-
-enum ctl_exit ctl_exit_for(int r, const sd_bus_error *error)
-{
-  if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-    return CTL_EXIT_NOT_RUNNING;
-  if (sd_bus_error_has_name(error, "org.phonebind1.Error.NoSuchTerminal"))
-    return CTL_EXIT_NO_SUCH_TERMINAL;
-  if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-    return CTL_EXIT_NOT_AUTHORIZED;
-  if (r == -ENOENT || r == -ECONNREFUSED)
-    return CTL_EXIT_NOT_RUNNING; /* no bus at all */
-  return CTL_EXIT_FAILURE;
+  return sd_bus_call_method(bus, CTL_BUS_NAME, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, method, error,
+                            NULL, "o", path);
 }

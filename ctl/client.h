@@ -1,28 +1,32 @@
-/* phonebindctl's side of the D-Bus API: thin calls over sd-bus. Each
- * returns 0 or a negative errno with *error filled for the message. */
+/* phonebindctl's side of the D-Bus API (DESIGN.md, contract): thin calls
+ * over sd-bus that fill the records of records.h. Each returns 0 or a
+ * negative errno with *error set when the bus or the daemon said why. */
 #pragma once
+
+#include "records.h"
 
 #include <systemd/sd-bus.h>
 
-#include "args.h"
-#include "format.h"
+#define CTL_BUS_NAME "org.phonebind1"
+#define CTL_MANAGER_PATH "/org/phonebind1"
+#define CTL_MANAGER_IFACE "org.phonebind1.Manager"
+#define CTL_TERMINAL_IFACE "org.phonebind1.Terminal"
 
-struct ctl_status {
-  char *version, *account, *registry;
-  int attached;
-};
-
+/* The system bus (which honours DBUS_SYSTEM_BUS_ADDRESS), or the bus at
+ * address. Lets polkit ask for a password when stdin is a terminal. */
 int ctl_client_open(const char *address, sd_bus **out_bus);
-/* Every attached terminal with its properties; *out_terminals is owned by
- * the caller (ctl_terminal_clear each, then free). */
-int ctl_client_list(sd_bus *bus, struct ctl_terminal **out_terminals, int *out_count,
-                    sd_bus_error *error);
-int ctl_client_status(sd_bus *bus, struct ctl_status *out_status, sd_bus_error *error);
-void ctl_status_clear(struct ctl_status *status);
-/* Forget or Retry on one terminal's object path. */
-int ctl_client_manage(sd_bus *bus, const char *method, const char *path, sd_bus_error *error);
-/* Prints events until the bus goes away or a signal stops the program. */
-int ctl_client_monitor(sd_bus *bus, const struct ctl_format *format);
 
-/* The exit code a failed call maps to. */
-enum ctl_exit ctl_exit_for(int r, const sd_bus_error *error);
+/* Every attached terminal with its properties. Calls through the
+ * well-known name, so D-Bus activation starts the daemon if need be. A
+ * terminal detached while it was being read is left out. The array is
+ * the caller's (ctl_terminals_free). */
+int ctl_client_list(sd_bus *bus, struct ctl_terminal **out_terminals, size_t *out_count,
+                    sd_bus_error *error);
+
+/* Whether the daemon runs, and if so its properties and the number of
+ * attached terminals. Never starts the daemon: a status must not change
+ * what it reports. Not running is a result (running false), not an error. */
+int ctl_client_status(sd_bus *bus, struct ctl_status *out_status, sd_bus_error *error);
+
+/* Forget or Retry one terminal's object path. */
+int ctl_client_manage(sd_bus *bus, const char *method, const char *path, sd_bus_error *error);

@@ -1,116 +1,273 @@
-/* Output formats; see format.h. */
+/* Output formats; see format.h. Every string that came from a phone goes
+ * through ctl_text_sanitize before it reaches a terminal; JSON escapes
+ * control characters by itself. */
 #include "format.h"
 
+#include "redact.h"
+#include "table.h"
+#include "text.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define SHORT_ID_LEN 8
+#define SGR_GREEN "\033[32m"
+#define SGR_RED "\033[31m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_DIM "\033[2m"
+#define SGR_RESET "\033[0m"
 
-void ctl_terminal_clear(struct ctl_terminal *terminal)
+const char *ctl_decision_color(const char *decision)
 {
-  free(terminal->path);
-  free(terminal->id);
-  free(terminal->vendor);
-  free(terminal->model);
-  free(terminal->serial);
-  free(terminal->decision);
-  free(terminal->reason);
-  *terminal = (struct ctl_terminal){0};
+  static const struct {
+    const char *decision, *color;
+  } colors[] = {
+    { "connect", SGR_GREEN },    { "keep-existing", SGR_RED }, { "pending", SGR_YELLOW },
+    { "unidentified", SGR_DIM }, { "released", SGR_DIM },
+  };
+
+  for (size_t i = 0; i < sizeof colors / sizeof *colors; i++)
+    if (strcmp(decision, colors[i].decision) == 0)
+      return colors[i].color;
+  return NULL;
 }
 
-char *ctl_redact(const char *serial)
+/* Adds key: value; a string jansson refuses (not UTF-8) goes in neutralised. */
+static void json_set_string(json_t *object, const char *key, const char *value)
 {
-  size_t len = strlen(serial), keep = len > 4 ? 4 : 0;
-  char *masked = xstrdup(serial);
+  json_t *string = json_string(value);
 
-  memset(masked, '*', len - keep);
-  return masked;
-}
-
-char *ctl_short_id(const char *id, bool full)
-{
-  return full ? xstrdup(id) : xstrndup(id, SHORT_ID_LEN);
-}
-
-int ctl_match_terminal(const struct ctl_terminal *terminals, int count, const char *wanted)
-{
-  size_t len = strlen(wanted);
-  int found = -1;
-
-  for (int i = 0; i < count; i++)
-    if (strcmp(terminals[i].id, wanted) == 0 || strcmp(terminals[i].path, wanted) == 0)
-      return i;
-  if (len == 0)
-    return -1;
-  for (int i = 0; i < count; i++)
-    if (strncmp(terminals[i].id, wanted, len) == 0) {
-      if (found >= 0)
-        return -2;
-      found = i;
-    }
-  return found;
-}
-
-static char *shown_serial(const struct ctl_terminal *terminal, const struct ctl_format *format)
-{
-  return format->redact ? ctl_redact(terminal->serial) : xstrdup(terminal->serial);
-}
-
-void ctl_print_table(FILE *out, const struct ctl_terminal *terminals, int count,
-                     const struct ctl_format *format)
-{
-  int id_width = format->full ? 16 : SHORT_ID_LEN;
-
-  fprintf(out, "%-*s  %-13s  %-20s  %-24s  %s\n", id_width, "ID", "DECISION", "REASON",
-          "PHONE", "SERIAL");
-  for (int i = 0; i < count; i++) {
-    const struct ctl_terminal *t = &terminals[i];
-    _cleanup_free_ char *id = ctl_short_id(t->id, format->full);
-    _cleanup_free_ char *serial = shown_serial(t, format);
-    _cleanup_free_ char *phone = xasprintf("%s %s", t->vendor, t->model);
-    fprintf(out, "%-*s  %-13s  %-20s  %-24.24s  %s\n", id_width, id, t->decision, t->reason,
-            phone, serial);
+  if (!string) {
+    _cleanup_free_ char *clean = ctl_text_sanitize(value);
+    string = json_string(clean);
   }
-  if (count == 0)
-    fprintf(out, "(no phone attached)\n");
+  json_object_set_new(object, key, string);
 }
 
-static void format_time(uint64_t seconds, char *buf, size_t size)
+static void json_print(FILE *out, json_t *json, size_t flags)
+{
+  json_dumpf(json, out, flags);
+  fputc('\n', out);
+  json_decref(json);
+}
+
+static char *shown_serial(const char *serial, const struct ctl_format *format)
+{
+  return format->redact ? ctl_redact(serial, CTL_REDACT_KEEP) : xstrdup(serial);
+}
+
+json_t *ctl_terminal_json(const struct ctl_terminal *t, const struct ctl_format *format,
+                          size_t id_len)
+{
+  _cleanup_free_ char *id = id_len ? ctl_shorten(t->id, id_len) : xstrdup(t->id);
+  _cleanup_free_ char *serial = shown_serial(t->serial, format);
+  json_t *object = json_object();
+
+  json_set_string(object, "id", id);
+  json_set_string(object, "path", t->path);
+  json_set_string(object, "vendor", t->vendor);
+  json_set_string(object, "model", t->model);
+  json_set_string(object, "serial", serial);
+  json_object_set_new(object, "attached", json_boolean(t->attached));
+  json_set_string(object, "decision", t->decision);
+  json_set_string(object, "reason", t->reason);
+  json_object_set_new(object, "first_seen", json_integer((json_int_t)t->first_seen));
+  json_object_set_new(object, "last_seen", json_integer((json_int_t)t->last_seen));
+  return object;
+}
+
+/* How many characters of the Ids to show: 0 for all of them. */
+static size_t id_len_for(const struct ctl_terminal *terminals, size_t count,
+                         const struct ctl_format *format, bool shorten_by_default)
+{
+  const char **ids;
+  size_t len;
+
+  if (format->ids == CTL_IDS_FULL || (format->ids == CTL_IDS_AUTO && !shorten_by_default))
+    return 0;
+  ids = xcalloc(count + 1, sizeof *ids);
+  for (size_t i = 0; i < count; i++)
+    ids[i] = terminals[i].id;
+  len = ctl_unique_prefix_len(ids, count, CTL_SHORT_ID_LEN);
+  free(ids);
+  return len;
+}
+
+void ctl_print_list(FILE *out, const struct ctl_terminal *terminals, size_t count,
+                    const struct ctl_format *format)
+{
+  static const char *const headers[] = { "ID", "DECISION", "REASON", "VENDOR", "MODEL", "SERIAL" };
+  size_t id_len = id_len_for(terminals, count, format, !format->json);
+  struct ctl_table *table;
+
+  if (format->json) {
+    json_t *array = json_array();
+    for (size_t i = 0; i < count; i++)
+      json_array_append_new(array, ctl_terminal_json(&terminals[i], format, id_len));
+    json_print(out, array, JSON_INDENT(2));
+    return;
+  }
+  table = ctl_table_new(6, headers);
+  for (size_t i = 0; i < count; i++) {
+    const struct ctl_terminal *t = &terminals[i];
+    _cleanup_free_ char *id = id_len ? ctl_shorten(t->id, id_len) : xstrdup(t->id);
+    _cleanup_free_ char *serial = shown_serial(t->serial, format);
+    const char *cells[] = { id, t->decision, t->reason, t->vendor, t->model, serial };
+    const char *colors[] = { NULL, ctl_decision_color(t->decision), NULL, NULL, NULL, NULL };
+    ctl_table_add_row(table, cells, colors);
+  }
+  ctl_table_print(table, out, format->color);
+  ctl_table_free(table);
+  if (count == 0)
+    fputs("(no phone attached)\n", out);
+}
+
+/* Local time, with the date or (monitor lines) without; "-" for unknown. */
+static void format_time(int64_t seconds, bool with_date, char *buf, size_t size)
 {
   time_t t = (time_t)seconds;
   struct tm tm;
+  size_t n = 0;
 
-  if (seconds == 0 || !gmtime_r(&t, &tm))
+  if (seconds > 0 && localtime_r(&t, &tm))
+    n = with_date ? strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm)
+                  : strftime(buf, size, "%H:%M:%S", &tm);
+  if (n == 0)
     snprintf(buf, size, "-");
-  else
-    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-void ctl_print_info(FILE *out, const struct ctl_terminal *terminal, const struct ctl_format *format)
+/* One "     Label: value" line; the value neutralised, coloured if asked. */
+static void print_field(FILE *out, const char *label, const char *value, const char *color)
 {
-  _cleanup_free_ char *serial = shown_serial(terminal, format);
+  _cleanup_free_ char *clean = ctl_text_sanitize(*value ? value : "-");
+
+  if (color)
+    fprintf(out, "%10s: %s%s%s\n", label, color, clean, SGR_RESET);
+  else
+    fprintf(out, "%10s: %s\n", label, clean);
+}
+
+void ctl_print_info(FILE *out, const struct ctl_terminal *t, const struct ctl_format *format)
+{
+  size_t id_len = id_len_for(t, 1, format, false);
+  _cleanup_free_ char *id = id_len ? ctl_shorten(t->id, id_len) : xstrdup(t->id);
+  _cleanup_free_ char *serial = shown_serial(t->serial, format);
   char first[64], last[64];
 
-  format_time(terminal->first_seen, first, sizeof first);
-  format_time(terminal->last_seen, last, sizeof last);
-  fprintf(out,
-          "        Id: %s\n      Path: %s\n    Vendor: %s\n     Model: %s\n    Serial: %s\n"
-          "  Attached: %s\n  Decision: %s\n    Reason: %s\nFirst seen: %s\n Last seen: %s\n",
-          terminal->id, terminal->path, terminal->vendor, terminal->model, serial,
-          terminal->attached ? "yes" : "no", terminal->decision, terminal->reason, first, last);
+  if (format->json) {
+    json_print(out, ctl_terminal_json(t, format, id_len), JSON_INDENT(2));
+    return;
+  }
+  format_time((int64_t)t->first_seen, true, first, sizeof first);
+  format_time((int64_t)t->last_seen, true, last, sizeof last);
+  print_field(out, "Id", id, NULL);
+  print_field(out, "Path", t->path, NULL);
+  print_field(out, "Vendor", t->vendor, NULL);
+  print_field(out, "Model", t->model, NULL);
+  print_field(out, "Serial", serial, NULL);
+  print_field(out, "Attached", t->attached ? "yes" : "no", NULL);
+  print_field(out, "Decision", t->decision, format->color ? ctl_decision_color(t->decision) : NULL);
+  print_field(out, "Reason", t->reason, NULL);
+  print_field(out, "First seen", first, NULL);
+  print_field(out, "Last seen", last, NULL);
 }
 
-json_t *ctl_terminal_json(const struct ctl_terminal *terminal, const struct ctl_format *format)
+void ctl_print_status(FILE *out, const struct ctl_status *status, const struct ctl_format *format)
 {
-  _cleanup_free_ char *serial = shown_serial(terminal, format);
+  _cleanup_free_ char *account = NULL;
 
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:I}", "id", terminal->id,
-                   "path", terminal->path, "vendor", terminal->vendor, "model", terminal->model,
-                   "serial", serial, "attached", terminal->attached, "decision",
-                   terminal->decision, "reason", terminal->reason, "first_seen",
-                   (json_int_t)terminal->first_seen, "last_seen",
-                   (json_int_t)terminal->last_seen);
+  if (!status->running) {
+    if (format->json)
+      json_print(out, json_pack("{s:b, s:b}", "running", 0, "activatable", status->activatable),
+                 JSON_INDENT(2));
+    else
+      fprintf(out, "phonebindd: not running%s\n",
+              status->activatable ? " (D-Bus starts it on demand)" : "");
+    return;
+  }
+  account =
+      format->redact ? ctl_redact(status->account, CTL_REDACT_KEEP) : xstrdup(status->account);
+  if (format->json) {
+    json_t *object = json_object();
+    json_object_set_new(object, "running", json_true());
+    json_set_string(object, "version", status->version);
+    json_set_string(object, "account", account);
+    json_set_string(object, "registry", status->registry);
+    json_object_set_new(object, "attached", json_integer((json_int_t)status->attached));
+    json_print(out, object, JSON_INDENT(2));
+    return;
+  }
+  fprintf(out, "phonebindd: %srunning%s\n", format->color ? SGR_GREEN : "",
+          format->color ? SGR_RESET : "");
+  print_field(out, "Version", status->version, NULL);
+  print_field(out, "Account", *account ? account : "(none yet)", NULL);
+  print_field(out, "Registry", status->registry, NULL);
+  fprintf(out, "%10s: %zu phone%s\n", "Attached", status->attached,
+          status->attached == 1 ? "" : "s");
+}
+
+static const char *event_name(enum ctl_event_kind kind)
+{
+  static const char *const names[] = {
+    [CTL_EVENT_ATTACHED] = "TerminalAttached",
+    [CTL_EVENT_DETACHED] = "TerminalDetached",
+    [CTL_EVENT_DECISION] = "Decision",
+    [CTL_EVENT_DAEMON_STARTED] = "DaemonStarted",
+    [CTL_EVENT_DAEMON_STOPPED] = "DaemonStopped",
+  };
+  return names[kind];
+}
+
+static void print_event_json(FILE *out, const struct ctl_event *event, const char *id)
+{
+  json_t *object = json_object();
+
+  json_object_set_new(object, "time", json_integer((json_int_t)event->time));
+  json_set_string(object, "event", event_name(event->kind));
+  if (event->path) {
+    json_set_string(object, "id", id);
+    json_set_string(object, "path", event->path);
+  }
+  if (event->kind == CTL_EVENT_DECISION) {
+    json_set_string(object, "decision", event->decision);
+    json_set_string(object, "reason", event->reason);
+  }
+  json_print(out, object, JSON_COMPACT);
+}
+
+void ctl_print_event(FILE *out, const struct ctl_event *event, const struct ctl_format *format)
+{
+  const char *handle = event->path ? ctl_handle_of(event->path) : "";
+  bool shorten = format->ids == CTL_IDS_SHORT || (format->ids == CTL_IDS_AUTO && !format->json);
+  _cleanup_free_ char *id = shorten ? ctl_shorten(handle, CTL_SHORT_ID_LEN) : xstrdup(handle);
+  _cleanup_free_ char *clean_id = ctl_text_sanitize(id);
+  const char *color;
+  char clock[32];
+
+  if (format->json) {
+    print_event_json(out, event, id);
+    return;
+  }
+  format_time(event->time, false, clock, sizeof clock);
+  switch (event->kind) {
+  case CTL_EVENT_ATTACHED:
+  case CTL_EVENT_DETACHED:
+    fprintf(out, "%s  %s  %s\n", clock, clean_id,
+            event->kind == CTL_EVENT_ATTACHED ? "attached" : "detached");
+    break;
+  case CTL_EVENT_DECISION: {
+    _cleanup_free_ char *decision = ctl_text_sanitize(event->decision);
+    _cleanup_free_ char *reason = ctl_text_sanitize(event->reason);
+    color = format->color ? ctl_decision_color(decision) : NULL;
+    fprintf(out, "%s  %s  decision %s%s%s (%s)\n", clock, clean_id, color ? color : "", decision,
+            color ? SGR_RESET : "", reason);
+    break;
+  }
+  case CTL_EVENT_DAEMON_STARTED:
+  case CTL_EVENT_DAEMON_STOPPED:
+    fprintf(out, "%s  phonebindd %s\n", clock,
+            event->kind == CTL_EVENT_DAEMON_STARTED ? "started" : "stopped");
+    break;
+  }
 }

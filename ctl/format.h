@@ -1,38 +1,42 @@
-/* What phonebindctl prints: tables for people, JSON for scripts. Pure:
- * functions of data to text, tested by cases. */
+/* What phonebindctl prints: aligned tables and key/value text for people,
+ * JSON for scripts. Pure functions of records to text. */
 #pragma once
+
+#include "records.h"
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 
-struct ctl_terminal {
-  char *path, *id, *vendor, *model, *serial, *decision, *reason;
-  bool attached;
-  uint64_t first_seen, last_seen;
+/* How Ids are shown: tables and monitor lines shorten them unless told
+ * otherwise; info and JSON show them whole unless --short. */
+enum ctl_ids {
+  CTL_IDS_AUTO,
+  CTL_IDS_SHORT,
+  CTL_IDS_FULL,
 };
 
 struct ctl_format {
-  bool json;   /* JSON instead of text */
-  bool full;   /* whole Ids in tables */
-  bool redact; /* mask serials */
+  bool json;
+  bool redact; /* mask serials and the account but their last 4 characters */
+  bool color;  /* SGR colours in text output (a terminal, NO_COLOR unset) */
+  enum ctl_ids ids;
 };
 
-void ctl_terminal_clear(struct ctl_terminal *terminal);
+/* The colour a decision is shown in, or NULL. */
+const char *ctl_decision_color(const char *decision);
 
-/* "R58M41ABCDE" → "*******BCDE"; four characters or fewer: all masked. */
-char *ctl_redact(const char *serial);
-/* The Id as shown: first 8 characters unless full. */
-char *ctl_short_id(const char *id, bool full);
+/* JSON of one terminal (new reference); id_len shortens the Id, 0 keeps it. */
+json_t *ctl_terminal_json(const struct ctl_terminal *terminal, const struct ctl_format *format,
+                          size_t id_len);
 
-/* Which of the terminals a user's TERMINAL names: an exact Id or object
- * path, else a unique Id prefix. Returns the index, -1 when none, -2 when
- * the prefix is ambiguous. */
-int ctl_match_terminal(const struct ctl_terminal *terminals, int count, const char *wanted);
-
-void ctl_print_table(FILE *out, const struct ctl_terminal *terminals, int count,
-                     const struct ctl_format *format);
-void ctl_print_info(FILE *out, const struct ctl_terminal *terminal, const struct ctl_format *format);
-/* JSON of one terminal (new reference). */
-json_t *ctl_terminal_json(const struct ctl_terminal *terminal, const struct ctl_format *format);
+/* list: a table, or a JSON array. */
+void ctl_print_list(FILE *out, const struct ctl_terminal *terminals, size_t count,
+                    const struct ctl_format *format);
+/* info: "Key: value" lines, or a JSON object. */
+void ctl_print_info(FILE *out, const struct ctl_terminal *terminal,
+                    const struct ctl_format *format);
+/* status: running or not, and what the daemon says of itself. */
+void ctl_print_status(FILE *out, const struct ctl_status *status, const struct ctl_format *format);
+/* monitor: one line per event, text or a compact JSON object. */
+void ctl_print_event(FILE *out, const struct ctl_event *event, const struct ctl_format *format);

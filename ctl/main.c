@@ -1,193 +1,198 @@
-/* phonebindctl: the command-line client of phonebindd. */
+/* phonebindctl: the command-line client of phonebindd. Parses, opens the
+ * bus, runs one command and maps what went wrong to an exit code; the
+ * printing is format.c's, the calls client.c's and monitor.c's. */
 #include "args.h"
 #include "client.h"
+#include "errors.h"
 #include "format.h"
+#include "match.h"
+#include "monitor.h"
+#include "redact.h"
 #include "version.h"
 #include "xalloc.h"
 
-#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static int fail(int r, const sd_bus_error *error)
+struct ctl {
+  sd_bus *bus;
+  const char *bus_name; /* for messages: "the system bus", "the bus at ..." */
+  struct ctl_format format;
+};
+
+/* Prints why a call failed ("phonebindctl: what: why") and returns the
+ * exit code; the not-running message stands alone, worded for scripts'
+ * users to recognise. Frees the error. */
+static int report(const struct ctl *ctl, const char *what, int r, sd_bus_error *error)
 {
   enum ctl_exit code = ctl_exit_for(r, error);
+  _cleanup_free_ char *message = ctl_error_message(r, error, ctl->bus_name);
 
-  if (code == CTL_EXIT_NOT_RUNNING)
-    fprintf(stderr, "phonebindctl: phonebindd is not running (org.phonebind1 is not on the "
-                    "system bus)\n");
+  if (code == CTL_EXIT_NOT_RUNNING || !what)
+    fprintf(stderr, "phonebindctl: %s\n", message);
   else
-    fprintf(stderr, "phonebindctl: %s\n",
-            sd_bus_error_is_set(error) && error->message ? error->message : strerror(-r));
+    fprintf(stderr, "phonebindctl: %s: %s\n", what, message);
+  sd_bus_error_free(error);
   return code;
 }
 
-static void print_json(json_t *json)
-{
-  json_dumpf(json, stdout, JSON_INDENT(2));
-  putchar('\n');
-  json_decref(json);
-}
-
-static void free_terminals(struct ctl_terminal *terminals, int count)
-{
-  for (int i = 0; i < count; i++)
-    ctl_terminal_clear(&terminals[i]);
-  free(terminals);
-}
-
-static int run_list(sd_bus *bus, const struct ctl_format *format)
+static int run_list(struct ctl *ctl)
 {
   sd_bus_error error = SD_BUS_ERROR_NULL;
   struct ctl_terminal *terminals = NULL;
-  int count = 0, r = ctl_client_list(bus, &terminals, &count, &error);
+  size_t count = 0;
+  int r = ctl_client_list(ctl->bus, &terminals, &count, &error);
 
-  if (r < 0) {
-    r = fail(r, &error);
-    sd_bus_error_free(&error);
-    return r;
-  }
-  if (format->json) {
-    json_t *array = json_array();
-    for (int i = 0; i < count; i++)
-      json_array_append_new(array, ctl_terminal_json(&terminals[i], format));
-    print_json(array);
-  } else {
-    ctl_print_table(stdout, terminals, count, format);
-  }
-  free_terminals(terminals, count);
+  if (r < 0)
+    return report(ctl, "list", r, &error);
+  ctl_print_list(stdout, terminals, count, &ctl->format);
+  ctl_terminals_free(terminals, count);
   return CTL_EXIT_OK;
 }
 
-/* The object path TERMINAL names, or an exit code. */
-static int resolve(sd_bus *bus, const char *wanted, char **out_path, struct ctl_terminal *out_info)
+static void print_candidates(const struct ctl_terminal *terminals, size_t count, const char *wanted)
+{
+  fprintf(stderr, "phonebindctl: more than one terminal starts with '%s':", wanted);
+  for (size_t i = 0; i < count; i++)
+    if (strncmp(terminals[i].id, wanted, strlen(wanted)) == 0)
+      fprintf(stderr, " %s", terminals[i].id);
+  fputc('\n', stderr);
+}
+
+/* The attached terminal TERMINAL names, into *out; or an exit code. */
+static int resolve(struct ctl *ctl, const char *wanted, struct ctl_terminal *out)
 {
   sd_bus_error error = SD_BUS_ERROR_NULL;
   struct ctl_terminal *terminals = NULL;
-  int count = 0, index, r = ctl_client_list(bus, &terminals, &count, &error);
+  size_t count = 0;
+  int index, r = ctl_client_list(ctl->bus, &terminals, &count, &error);
 
-  if (r < 0) {
-    r = fail(r, &error);
-    sd_bus_error_free(&error);
-    return r;
-  }
+  if (r < 0)
+    return report(ctl, wanted, r, &error);
   index = ctl_match_terminal(terminals, count, wanted);
+  if (index == CTL_MATCH_AMBIGUOUS)
+    print_candidates(terminals, count, wanted);
+  else if (index < 0)
+    fprintf(stderr, "phonebindctl: no attached terminal '%s'\n", wanted);
   if (index < 0) {
-    fprintf(stderr, "phonebindctl: %s \"%s\"\n",
-            index == -2 ? "more than one terminal starts with" : "no attached terminal", wanted);
-    free_terminals(terminals, count);
+    ctl_terminals_free(terminals, count);
     return CTL_EXIT_NO_SUCH_TERMINAL;
   }
-  *out_path = xstrdup(terminals[index].path);
-  if (out_info) {
-    *out_info = terminals[index];
-    terminals[index] = (struct ctl_terminal){0};
-  }
-  free_terminals(terminals, count);
+  *out = terminals[index];
+  terminals[index] = (struct ctl_terminal){ 0 };
+  ctl_terminals_free(terminals, count);
   return CTL_EXIT_OK;
 }
 
-static int run_info(sd_bus *bus, const char *wanted, const struct ctl_format *format)
+static int run_info(struct ctl *ctl, const char *wanted)
 {
   struct ctl_terminal terminal;
-  char *path = NULL;
-  int r = resolve(bus, wanted, &path, &terminal);
+  int r = resolve(ctl, wanted, &terminal);
 
   if (r != CTL_EXIT_OK)
     return r;
-  if (format->json)
-    print_json(ctl_terminal_json(&terminal, format));
-  else
-    ctl_print_info(stdout, &terminal, format);
+  ctl_print_info(stdout, &terminal, &ctl->format);
   ctl_terminal_clear(&terminal);
-  free(path);
   return CTL_EXIT_OK;
 }
 
-static int run_manage(sd_bus *bus, const char *method, const char *wanted)
+static int run_manage(struct ctl *ctl, const char *method, const char *wanted)
 {
   sd_bus_error error = SD_BUS_ERROR_NULL;
-  char *path = NULL;
-  int r = resolve(bus, wanted, &path, NULL);
+  struct ctl_terminal terminal;
+  int r = resolve(ctl, wanted, &terminal);
 
   if (r != CTL_EXIT_OK)
     return r;
-  r = ctl_client_manage(bus, method, path, &error);
-  free(path);
+  r = ctl_client_manage(ctl->bus, method, terminal.path, &error);
   if (r < 0) {
-    r = fail(r, &error);
-    sd_bus_error_free(&error);
-    return r;
+    _cleanup_free_ char *what =
+        xasprintf("%s %s", strcmp(method, "Forget") == 0 ? "forget" : "retry", wanted);
+    r = report(ctl, what, r, &error);
+  } else {
+    r = CTL_EXIT_OK;
   }
-  return CTL_EXIT_OK;
+  ctl_terminal_clear(&terminal);
+  return r;
 }
 
-static int run_status(sd_bus *bus, const struct ctl_format *format)
+static int run_status(struct ctl *ctl)
 {
   sd_bus_error error = SD_BUS_ERROR_NULL;
-  struct ctl_status status = {0};
-  int r = ctl_client_status(bus, &status, &error);
+  struct ctl_status status;
+  int r = ctl_client_status(ctl->bus, &status, &error);
 
-  if (r < 0) {
-    if (format->json && ctl_exit_for(r, &error) == CTL_EXIT_NOT_RUNNING)
-      print_json(json_pack("{s:b}", "running", 0));
-    r = fail(r, &error);
-    sd_bus_error_free(&error);
-    ctl_status_clear(&status);
-    return r;
+  if (r < 0 && ctl_exit_for(r, &error) != CTL_EXIT_NOT_RUNNING)
+    return report(ctl, "status", r, &error);
+  sd_bus_error_free(&error); /* gone between two calls: not running, as below */
+  ctl_print_status(stdout, &status, &ctl->format);
+  if (!status.running) {
+    fprintf(stderr, "phonebindctl: phonebindd is not running (org.phonebind1 not on %s)\n",
+            ctl->bus_name);
+    return CTL_EXIT_NOT_RUNNING;
   }
-  if (format->json)
-    print_json(json_pack("{s:b, s:s, s:s, s:s, s:i}", "running", 1, "version", status.version,
-                         "account", status.account, "registry", status.registry, "attached",
-                         status.attached));
-  else
-    printf("phonebindd: running\n   Version: %s\n   Account: %s\n  Registry: %s\n  Attached: "
-           "%d phone%s\n",
-           status.version, *status.account ? status.account : "(none yet)", status.registry,
-           status.attached, status.attached == 1 ? "" : "s");
   ctl_status_clear(&status);
   return CTL_EXIT_OK;
 }
 
+static int run_monitor(struct ctl *ctl)
+{
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  int r = ctl_monitor_run(ctl->bus, &ctl->format, &error);
+
+  return r < 0 ? report(ctl, "monitor", r, &error) : CTL_EXIT_OK;
+}
+
 static int run(const struct ctl_args *args)
 {
-  const struct ctl_format format = {.json = args->json, .full = args->full,
-                                    .redact = args->redact};
-  sd_bus *bus = NULL;
-  int r = ctl_client_open(args->address, &bus);
+  _cleanup_free_ char *bus_name =
+      args->address ? xasprintf("the bus at %s", args->address) : xstrdup("the system bus");
+  const char *term = getenv("TERM");
+  struct ctl ctl = { .bus_name = bus_name, .format = args->format };
+  int r;
 
-  if (r < 0)
-    return fail(r, &SD_BUS_ERROR_NULL);
+  ctl.format.color = !args->format.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term &&
+                     *term && strcmp(term, "dumb") != 0;
+  r = ctl_client_open(args->address, &ctl.bus);
+  if (r < 0) {
+    sd_bus_error none = SD_BUS_ERROR_NULL;
+    if (args->command == CTL_STATUS && ctl_exit_for(r, &none) == CTL_EXIT_NOT_RUNNING)
+      ctl_print_status(stdout, &(struct ctl_status){ 0 }, &ctl.format); /* no bus: no daemon */
+    return report(&ctl, NULL, r, &none);
+  }
   switch (args->command) {
   case CTL_LIST:
-    r = run_list(bus, &format);
+    r = run_list(&ctl);
     break;
   case CTL_INFO:
-    r = run_info(bus, args->terminal, &format);
+    r = run_info(&ctl, args->terminal);
     break;
   case CTL_FORGET:
-    r = run_manage(bus, "Forget", args->terminal);
+    r = run_manage(&ctl, "Forget", args->terminal);
     break;
   case CTL_RETRY:
-    r = run_manage(bus, "Retry", args->terminal);
+    r = run_manage(&ctl, "Retry", args->terminal);
     break;
   case CTL_MONITOR:
-    r = ctl_client_monitor(bus, &format);
-    r = r < 0 ? fail(r, &SD_BUS_ERROR_NULL) : CTL_EXIT_OK;
+    r = run_monitor(&ctl);
     break;
   default:
-    r = run_status(bus, &format);
+    r = run_status(&ctl);
   }
-  sd_bus_flush_close_unref(bus);
+  sd_bus_flush_close_unref(ctl.bus);
   return r;
 }
 
 int main(int argc, char **argv)
 {
   struct ctl_args args;
-  const char *error;
+  char error[160];
 
-  if (ctl_args_parse(argc, argv, &args, &error) < 0) {
+  setlocale(LC_CTYPE, ""); /* column widths of non-ASCII phone names */
+  if (ctl_args_parse(argc, argv, &args, error, sizeof error) < 0) {
     fprintf(stderr, "phonebindctl: %s\nTry 'phonebindctl --help'.\n", error);
     return CTL_EXIT_USAGE;
   }
@@ -199,5 +204,7 @@ int main(int argc, char **argv)
     printf("phonebindctl %s\n", PHONEBIND_VERSION);
     return CTL_EXIT_OK;
   }
+  if (fflush(stdout) == EOF)
+    return CTL_EXIT_FAILURE;
   return run(&args);
 }

@@ -1,16 +1,24 @@
 #!/usr/bin/python3
-"""phonebindctl against the real phonebindd on a private bus, with a fake
-phone (umockdev) and the real registry.
+"""phonebindctl against the real phonebindd on a private bus, with fake
+phones (umockdev) and the real registry.
 
-Faults tried: no daemon on the bus (exit 3 and a clear message), an
-unknown and an ambiguous terminal (exit 4), a caller that is not
-authorized (exit 5), usage errors (exit 2); and the happy paths: list,
-info, status, forget, retry, monitor seeing a hot-plug, all with --json
-parsed here.
+Faults tried: no daemon on the bus and no bus at all (exit 3 and the
+message), an unknown terminal (exit 4), a caller that is not authorized
+(exit 5), usage errors (exit 2), a phone whose USB model string carries
+terminal escape sequences (neutralised in tables, escaped in JSON), the
+daemon stopping and coming back under a running monitor. Happy paths:
+list, info (by Id, prefix, short Id from the table, object path), status,
+forget, retry, monitor seeing a hot-plug (attach, decision, detach) in
+JSON and in text, and SIGINT ending the monitor cleanly; every --json
+output is parsed here.
 """
 import json
 import os
+import queue
+import re
+import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -20,35 +28,141 @@ fakephone.ensure_umockdev()
 import pbdaemon  # noqa: E402
 import pbtest  # noqa: E402
 
+HANDLE = re.compile(r"^[0-9a-f]{16}$")
 
-def ctl(bus, *args, user=None, timeout=20):
-    command = [pbtest.program("phonebindctl"), f"--address={bus.address}"] + list(args)
+
+def ctl_command(*args, address=None):
+    command = [pbtest.program("phonebindctl")]
+    if address:
+        command.append(f"--address={address}")
+    return command + list(args)
+
+
+def ctl(bus, *args, user=None, env=None, timeout=20):
+    """Runs phonebindctl on bus (None: only what env says); (code, out, err)."""
+    command = ctl_command(*args, address=bus.address if bus else None)
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + command
+    environment = {"PATH": os.environ["PATH"], "TZ": "UTC"}
+    environment.update(env or {})
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                          env={"PATH": os.environ["PATH"]})
+                          env=environment)
     return proc.returncode, proc.stdout, proc.stderr
 
 
+class Monitor:
+    """phonebindctl monitor in the background, its lines read by a thread."""
+
+    def __init__(self, bus, *args):
+        self.proc = subprocess.Popen(ctl_command(*args, "monitor", address=bus.address),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={"PATH": os.environ["PATH"], "TZ": "UTC"})
+        self.lines = queue.Queue()
+        self.seen = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_line(self, predicate, timeout=10, what="line"):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"monitor printed no {what} within {timeout}s: {self.seen}")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if predicate(line):
+                return line
+
+    def subscribed(self, bus, handle):
+        """Waits until the monitor provably receives signals: asks the daemon
+        to decide again about a phone already attached until a Decision for
+        it comes through (a fixed sleep would race with the subscription)."""
+        for _ in range(40):
+            code, _, err = ctl(bus, "retry", handle)
+            if code != 0:
+                raise RuntimeError(f"retry failed ({code}): {err}")
+            try:
+                return self.wait_line(lambda line: handle[:8] in line and "ecision" in line,
+                                      timeout=0.5)
+            except TimeoutError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("monitor exited: " + self.proc.stderr.read())
+        raise TimeoutError(f"monitor never received a Decision: {self.seen}")
+
+    def stop(self, sig=signal.SIGINT):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(10)
+        self.thread.join(5)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return code
+
+
 class WithoutDaemon(unittest.TestCase):
-    def test_not_running_and_usage(self):
-        tmp = pbtest.TempDir()
-        bus = pbtest.PrivateBus(tmp).start()
-        try:
-            code, out, err = ctl(bus, "list")
-            self.assertEqual(code, 3)
-            self.assertIn("phonebindd is not running", err)
-            code, out, _ = ctl(bus, "--json", "status")
-            self.assertEqual(code, 3)
-            self.assertEqual(json.loads(out), {"running": False})
-            self.assertEqual(ctl(bus, "frobnicate")[0], 2)
-            self.assertEqual(ctl(bus, "info")[0], 2)
-            code, out, _ = ctl(bus, "--help")
-            self.assertEqual(code, 0)
-            self.assertIn("Exit status", out)
-        finally:
-            bus.stop()
-            tmp.cleanup()
+    """A bus on which org.phonebind1 has no owner, and no bus at all."""
+
+    def setUp(self):
+        self.tmp = pbtest.TempDir()
+        self.bus = pbtest.PrivateBus(self.tmp).start()
+
+    def tearDown(self):
+        self.bus.stop()
+        self.tmp.cleanup()
+
+    def test_every_command_says_not_running(self):
+        for args in (["list"], ["--json", "list"], ["info", "ab"], ["forget", "ab"],
+                     ["retry", "ab"], ["monitor"], ["status"]):
+            code, out, err = ctl(self.bus, *args)
+            self.assertEqual(code, 3, (args, out, err))
+            self.assertIn("phonebindctl: phonebindd is not running (org.phonebind1 not on "
+                          "the bus at unix:path=", err, args)
+        code, out, err = ctl(self.bus, "status")
+        self.assertEqual(out, "phonebindd: not running\n")
+        code, out, _ = ctl(self.bus, "--json", "status")
+        self.assertEqual(code, 3)
+        self.assertEqual(json.loads(out), {"running": False, "activatable": False})
+
+    def test_system_bus_from_environment(self):
+        # No --address: the system bus, which DBUS_SYSTEM_BUS_ADDRESS names in tests.
+        code, _, err = ctl(None, "status", env=self.bus.env({}))
+        self.assertEqual(code, 3)
+        self.assertIn("phonebindd is not running (org.phonebind1 not on the system bus)", err)
+        code, _, err = ctl(None, "--system", "list", env=self.bus.env({}))
+        self.assertEqual(code, 3, err)
+
+    def test_no_bus_at_all(self):
+        missing = f"unix:path={self.tmp.join('no-such-socket')}"
+        code, out, err = ctl(None, "--json", "status",
+                             env={"DBUS_SYSTEM_BUS_ADDRESS": missing})
+        self.assertEqual(code, 3, err)
+        self.assertEqual(json.loads(out)["running"], False)
+        self.assertIn("phonebindd is not running (cannot connect to the system bus", err)
+
+    def test_usage(self):
+        for args, words in ((["frobnicate"], "unknown command 'frobnicate'"),
+                            (["info"], "'info' takes one TERMINAL"),
+                            (["list", "extra"], "'list' takes no argument"),
+                            (["--bogus", "list"], "unrecognized option '--bogus'"),
+                            ([], "no command given")):
+            code, out, err = ctl(self.bus, *args)
+            self.assertEqual(code, 2, args)
+            self.assertIn(words, err)
+            self.assertEqual(out, "")
+        code, out, _ = ctl(self.bus, "--help")
+        self.assertEqual(code, 0)
+        self.assertIn("Exit status", out)
+        code, out, _ = ctl(self.bus, "--version")
+        self.assertEqual((code, out.split()[0]), (0, "phonebindctl"))
 
 
 class WithDaemon(unittest.TestCase):
@@ -60,72 +174,169 @@ class WithDaemon(unittest.TestCase):
         self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
         self.scene.cleanup()
 
-    def test_list_info_status(self):
-        _, path = self.scene.attach(serial="R58M41CTL01")
+    def attach(self, **phone):
+        syspath, path = self.scene.attach(**phone)
         self.scene.listener.wait_decision(path)
-        handle = path.rsplit("/", 1)[1]
+        return syspath, path, path.rsplit("/", 1)[1]
+
+    def test_list_info_status(self):
+        _, path, handle = self.attach(serial="R58M41CTL01")
+        self.assertRegex(handle, HANDLE)
         code, out, _ = ctl(self.bus, "list")
         self.assertEqual(code, 0)
-        self.assertIn(handle[:8], out)
+        self.assertEqual(out.splitlines()[0].split(),
+                         ["ID", "DECISION", "REASON", "VENDOR", "MODEL", "SERIAL"])
+        self.assertEqual(out.splitlines()[1].split(),
+                         [handle[:8], "connect", "new-binding", "Google", "Pixel", "7",
+                          "R58M41CTL01"])
         self.assertNotIn(handle, out, "tables shorten Ids")
-        self.assertIn("connect", out)
+        code, out, _ = ctl(self.bus, "--full", "list")
+        self.assertIn(handle, out)
+
         code, out, _ = ctl(self.bus, "--json", "list")
+        self.assertEqual(code, 0)
         terminals = json.loads(out)
         self.assertEqual(len(terminals), 1)
         self.assertEqual(terminals[0]["id"], handle)
+        self.assertEqual(terminals[0]["path"], path)
         self.assertEqual(terminals[0]["decision"], "connect")
         self.assertEqual(terminals[0]["reason"], "new-binding")
         self.assertEqual(terminals[0]["serial"], "R58M41CTL01")
-        code, out, _ = ctl(self.bus, "--json", "--redact", "info", handle[:5])
-        self.assertEqual(code, 0)
-        info = json.loads(out)
-        self.assertEqual(info["serial"], "*******TL01")
-        self.assertEqual(info["path"], path)
+        self.assertEqual((terminals[0]["vendor"], terminals[0]["model"]), ("Google", "Pixel 7"))
+        self.assertIs(terminals[0]["attached"], True)
+        self.assertGreater(terminals[0]["first_seen"], 1_600_000_000)
+        self.assertGreaterEqual(terminals[0]["last_seen"], terminals[0]["first_seen"])
+
+        # by prefix, by short Id, by object path; options after the command
+        for wanted in (handle[:3], handle[:8], handle, path):
+            code, out, err = ctl(self.bus, "info", wanted, "--json", "--redact")
+            self.assertEqual(code, 0, (wanted, err))
+            info = json.loads(out)
+            self.assertEqual(info["id"], handle)
+            self.assertEqual(info["serial"], "*******TL01")
         code, out, _ = ctl(self.bus, "info", path)
         self.assertEqual(code, 0)
-        self.assertIn("Decision: connect", out)
+        self.assertIn("  Decision: connect\n", out)
+        self.assertIn(f"        Id: {handle}\n", out)
+        code, out, _ = ctl(self.bus, "--short", "--json", "info", handle)
+        self.assertEqual(json.loads(out)["id"], handle[:8])
+
         code, out, _ = ctl(self.bus, "--json", "status")
+        self.assertEqual(code, 0)
         status = json.loads(out)
-        self.assertTrue(status["running"])
+        self.assertIs(status["running"], True)
         self.assertEqual(status["attached"], 1)
         self.assertEqual(status["registry"], self.scene.registry.url)
         self.assertTrue(status["account"].startswith("sa-"))
-        self.assertEqual(ctl(self.bus, "info", "zzzz")[0], 4)
+        self.assertTrue(status["version"])
+        code, out, _ = ctl(self.bus, "--json", "--redact", "status")
+        redacted = json.loads(out)["account"]
+        self.assertEqual(redacted[-4:], status["account"][-4:])
+        self.assertNotIn(status["account"][:-4], redacted)
+        code, out, _ = ctl(self.bus, "status")
+        self.assertIn("phonebindd: running\n", out)
+        self.assertIn("  Attached: 1 phone\n", out)
+
+        # through DBUS_SYSTEM_BUS_ADDRESS, as on a real system bus
+        code, out, err = ctl(None, "--json", "list", env=self.bus.env({}))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)[0]["id"], handle)
+
+        for unknown in ("zzzz", "/org/phonebind1/terminal/0000000000000000", handle + "0"):
+            code, _, err = ctl(self.bus, "info", unknown)
+            self.assertEqual(code, 4, unknown)
+            self.assertIn(f"no attached terminal '{unknown}'", err)
+
+    def test_hostile_model_and_alignment(self):
+        _, _, first = self.attach(serial="R58M41CTL04", model="Pixel 7")
+        _, _, second = self.attach(serial="R58M41CTL05", model="Evil\x1b[2J\x1b]0;pwned\x07",
+                                   vendor_name="ACME Phones Inc")
+        code, out, _ = ctl(self.bus, "list")
+        self.assertEqual(code, 0)
+        self.assertNotIn("\x1b", out)
+        self.assertNotIn("\x07", out)
+        self.assertIn("Evil?[2J?]0;pwned?", out)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 3)
+        # aligned: every column starts where its header does
+        starts = [lines[0].index(h) for h in ("DECISION", "REASON", "VENDOR", "MODEL", "SERIAL")]
+        for line in lines[1:]:
+            for start in starts:
+                self.assertEqual(line[start - 2:start], "  ", (line, start))
+                self.assertNotEqual(line[start], " ", (line, start))
+        # the short Ids a table shows are unique and work as TERMINAL
+        shown = [line.split()[0] for line in lines[1:]]
+        self.assertEqual(len(set(shown)), 2)
+        for short in shown:
+            code, out, _ = ctl(self.bus, "--json", "info", short)
+            self.assertEqual(code, 0)
+            self.assertIn(json.loads(out)["id"], (first, second))
+        code, out, _ = ctl(self.bus, "--json", "info", second)
+        self.assertEqual(json.loads(out)["model"], "Evil\x1b[2J\x1b]0;pwned\x07")
+        code, out, _ = ctl(self.bus, "info", second)
+        self.assertNotIn("\x1b", out)
 
     def test_forget_retry_and_authorization(self):
-        _, path = self.scene.attach(serial="R58M41CTL02")
-        self.scene.listener.wait_decision(path)
-        handle = path.rsplit("/", 1)[1]
+        _, path, handle = self.attach(serial="R58M41CTL02")
         code, _, err = ctl(self.bus, "forget", handle, user=65534)
         self.assertEqual(code, 5, err)
-        self.assertEqual(ctl(self.bus, "forget", handle)[0], 0)  # root
+        self.assertIn("not authorized", err)
+        code, _, err = ctl(self.bus, "retry", handle[:6], user=65534)
+        self.assertEqual(code, 5, err)
+        code, out, err = ctl(self.bus, "forget", handle[:6])  # root
+        self.assertEqual((code, out), (0, ""), err)
         self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:],
                          ("released", "forgotten"))
-        self.assertEqual(ctl(self.bus, "retry", handle)[0], 0)
+        code, out, _ = ctl(self.bus, "--json", "info", handle)
+        self.assertEqual((json.loads(out)["decision"], json.loads(out)["reason"]),
+                         ("released", "forgotten"))
+        self.assertEqual(ctl(self.bus, "retry", path)[0], 0)
         self.assertEqual(self.scene.listener.wait_decision(path, count=3)[2:],
                          ("connect", "new-binding"))
         self.assertEqual(ctl(self.bus, "retry", "nosuch")[0], 4)
+        self.assertEqual(ctl(self.bus, "forget", "nosuch")[0], 4)
 
     def test_monitor_sees_hotplug(self):
-        command = [pbtest.program("phonebindctl"), f"--address={self.bus.address}", "--json",
-                   "monitor"]
-        monitor = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        _, _, anchor = self.attach(serial="R58M41CTL10")
+        monitor = Monitor(self.bus, "--json")
         try:
-            time.sleep(0.5)  # let it subscribe
-            syspath, path = self.scene.attach(serial="R58M41CTL03")
-            self.scene.listener.wait_decision(path)
+            monitor.subscribed(self.bus, anchor)
+            syspath, path, handle = self.attach(serial="R58M41CTL03")
             self.scene.testbed.remove(syspath)
-            self.scene.listener.wait_for(lambda e: e[0] == "TerminalDetached", what="detach")
-            time.sleep(0.3)
+            self.scene.listener.wait_for(lambda e: e == ("TerminalDetached", path),
+                                         what="detach")
+            monitor.wait_line(lambda line: "TerminalDetached" in line and handle in line)
         finally:
-            monitor.terminate()
-            out, _ = monitor.communicate(5)
-        events = [json.loads(line) for line in out.splitlines()]
-        self.assertEqual([e["event"] for e in events],
+            code = monitor.stop()
+        self.assertEqual(code, 0, "SIGINT ends the monitor normally")
+        events = [json.loads(line) for line in monitor.seen]  # every line is JSON
+        mine = [e for e in events if e.get("id") == handle]
+        self.assertEqual([e["event"] for e in mine],
                          ["TerminalAttached", "Decision", "TerminalDetached"])
-        self.assertEqual(events[1]["decision"], "connect")
-        self.assertEqual(events[1]["reason"], "new-binding")
-        self.assertEqual(events[0]["id"], path.rsplit("/", 1)[1])
+        self.assertEqual((mine[1]["decision"], mine[1]["reason"]), ("connect", "new-binding"))
+        self.assertEqual(mine[0]["path"], path)
+        for event in mine:
+            self.assertLessEqual(abs(event["time"] - time.time()), 60)
+
+    def test_monitor_text_and_daemon_restart(self):
+        _, _, anchor = self.attach(serial="R58M41CTL11")
+        monitor = Monitor(self.bus)
+        try:
+            line = monitor.subscribed(self.bus, anchor)
+            self.assertRegex(line, rf"^\d\d:\d\d:\d\d  {anchor[:8]}  decision connect \(known\)$")
+            self.assertEqual(self.scene.daemon.stop(), 0)
+            monitor.wait_line(lambda l: re.match(r"^\d\d:\d\d:\d\d  phonebindd stopped$", l),
+                              what="'phonebindd stopped'")
+            self.scene.daemon.start(wait=False)
+            monitor.wait_line(lambda l: l.endswith("  phonebindd started"),
+                              what="'phonebindd started'")
+            self.scene.daemon.wait_ready()
+            # coldplug after the restart: the phone is announced again
+            monitor.wait_line(lambda l: l.endswith(f"{anchor[:8]}  attached"), what="re-attach")
+            self.assertIsNone(monitor.proc.poll(), "the monitor outlives the daemon")
+        finally:
+            code = monitor.stop(signal.SIGTERM)
+        self.assertEqual(code, 0)
 
 
 if __name__ == "__main__":

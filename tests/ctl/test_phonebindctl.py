@@ -31,6 +31,18 @@ import pbtest  # noqa: E402
 HANDLE = re.compile(r"^[0-9a-f]{16}$")
 
 
+def child_env(extra=None):
+    """A small environment: no LD_PRELOAD of umockdev (phonebindctl needs
+    no fake /sys) and no inherited bus address, but the sanitizers' options
+    so that a leak or undefined behaviour fails the run."""
+    env = {"PATH": os.environ["PATH"], "TZ": "UTC"}
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env.update(extra or {})
+    return env
+
+
 def ctl_command(*args, address=None):
     command = [pbtest.program("phonebindctl")]
     if address:
@@ -43,10 +55,8 @@ def ctl(bus, *args, user=None, env=None, timeout=20):
     command = ctl_command(*args, address=bus.address if bus else None)
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + command
-    environment = {"PATH": os.environ["PATH"], "TZ": "UTC"}
-    environment.update(env or {})
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                          env=environment)
+                          env=child_env(env))
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -56,7 +66,7 @@ class Monitor:
     def __init__(self, bus, *args):
         self.proc = subprocess.Popen(ctl_command(*args, "monitor", address=bus.address),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env={"PATH": os.environ["PATH"], "TZ": "UTC"})
+                                     env=child_env())
         self.lines = queue.Queue()
         self.seen = []
         self.thread = threading.Thread(target=self._read, daemon=True)

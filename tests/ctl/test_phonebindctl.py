@@ -12,6 +12,7 @@ forget, retry, monitor seeing a hot-plug (attach, decision, detach) in
 JSON and in text, and SIGINT ending the monitor cleanly; every --json
 output is parsed here.
 """
+import importlib.util
 import json
 import os
 import queue
@@ -52,19 +53,24 @@ def ctl_command(*args, address=None):
 
 def ctl(bus, *args, user=None, env=None, timeout=20):
     """Runs phonebindctl on bus (None: only what env says); (code, out, err)."""
-    command = ctl_command(*args, address=bus.address if bus else None)
-    if user:
-        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + command
+    command = as_user(user, ctl_command(*args, address=bus.address if bus else None))
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                           env=child_env(env))
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def as_user(user, command):
+    if user is None:
+        return command
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + command
+
+
 class Monitor:
     """phonebindctl monitor in the background, its lines read by a thread."""
 
-    def __init__(self, bus, *args):
-        self.proc = subprocess.Popen(ctl_command(*args, "monitor", address=bus.address),
+    def __init__(self, bus, *args, user=None):
+        self.proc = subprocess.Popen(as_user(user, ctl_command(*args, "monitor",
+                                                               address=bus.address)),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env=child_env())
         self.lines = queue.Queue()
@@ -347,6 +353,69 @@ class WithDaemon(unittest.TestCase):
         finally:
             code = monitor.stop(signal.SIGTERM)
         self.assertEqual(code, 0)
+
+
+def system_bus_defaults():
+    """Debian's system-bus defaults, as the D-Bus policy test writes them
+    (reused from there, not copied)."""
+    path = os.path.join(pbtest.SOURCE_DIR, "tests", "packaging", "test_dbus_policy.py")
+    spec = importlib.util.spec_from_file_location("phonebind_policy_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SYSTEM_DEFAULTS
+
+
+class UnderShippedPolicy(unittest.TestCase):
+    """The real daemon on a bus with the system defaults and the project's
+    own policy file (dbus/org.phonebind1.conf; only the owning user renamed
+    to root, who runs the daemon here), and phonebindctl as nobody. Fault
+    tried: a call phonebindctl makes that the shipped policy does not open
+    (the status path asks the daemon's unique name, the monitor pings it)."""
+
+    NOBODY = 65534
+
+    def setUp(self):
+        scene = self.scene = pbdaemon.Scene(start_daemon=False)
+        scene.listener.close()
+        scene.bus.stop()
+        os.chmod(scene.tmp.path, 0o711)  # nobody must reach the bus socket
+        with open(os.path.join(pbtest.SOURCE_DIR, "dbus", "org.phonebind1.conf")) as f:
+            policy = f.read().replace('user="phonebind"', 'user="root"')
+        policy_path = scene.tmp.join("org.phonebind1.conf")
+        with open(policy_path, "w") as f:
+            f.write(policy)
+        scene.bus = pbtest.PrivateBus(scene.tmp, config=system_bus_defaults().replace(
+            "{policy}", policy_path)).start()
+        scene.listener = pbdaemon.Listener(scene.bus)
+        scene.daemon = pbdaemon.Daemon(scene.tmp, scene.bus, scene.testbed, scene.registry.url)
+        scene.daemon.start()
+        self.bus = scene.bus
+
+    def tearDown(self):
+        self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
+        self.scene.cleanup()
+
+    def test_nobody_reads_and_monitors(self):
+        _, path = self.scene.attach(serial="R58M41POL01")
+        self.scene.listener.wait_decision(path)
+        handle = path.rsplit("/", 1)[1]
+        code, out, err = ctl(self.bus, "--json", "list", user=self.NOBODY)
+        self.assertEqual(code, 0, err)
+        self.assertEqual([t["id"] for t in json.loads(out)], [handle])
+        code, out, err = ctl(self.bus, "info", handle[:5], user=self.NOBODY)
+        self.assertEqual(code, 0, err)
+        self.assertIn("  Decision: connect\n", out)
+        code, out, err = ctl(self.bus, "--json", "status", user=self.NOBODY)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((json.loads(out)["running"], json.loads(out)["attached"]), (True, 1))
+        code, _, err = ctl(self.bus, "forget", handle, user=self.NOBODY)
+        self.assertEqual(code, 5, err)
+        monitor = Monitor(self.bus, "--json", user=self.NOBODY)
+        try:
+            line = monitor.subscribed(self.bus, handle)  # root retries; nobody listens
+        finally:
+            self.assertEqual(monitor.stop(), 0)
+        self.assertEqual(json.loads(line)["decision"], "connect")
 
 
 if __name__ == "__main__":

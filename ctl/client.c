@@ -210,7 +210,10 @@ int ctl_client_status(sd_bus *bus, struct ctl_status *out, sd_bus_error *error)
                          CTL_BUS_NAME);
   if (r < 0 && sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
     sd_bus_error_free(error);
-    return is_activatable(bus, &out->activatable, error);
+    /* a bus that will not say is a bus that will not activate it either */
+    if (is_activatable(bus, &out->activatable, error) < 0)
+      sd_bus_error_free(error);
+    return 0;
   }
   if (r >= 0)
     r = sd_bus_message_read(reply, "s", &owner);

@@ -11,6 +11,7 @@
 #include "version.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,17 @@ static int run(const struct ctl_args *args)
   return r;
 }
 
+/* Output that did not reach its file (a full disk, a closed pipe with
+ * SIGPIPE ignored) is a failure, not a silent success. */
+static int finish(int code)
+{
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "phonebindctl: cannot write output: %s\n", strerror(errno));
+    return code == CTL_EXIT_OK ? CTL_EXIT_FAILURE : code;
+  }
+  return code;
+}
+
 int main(int argc, char **argv)
 {
   struct ctl_args args;
@@ -198,13 +210,11 @@ int main(int argc, char **argv)
   }
   if (args.command == CTL_HELP) {
     fputs(ctl_usage, stdout);
-    return CTL_EXIT_OK;
+    return finish(CTL_EXIT_OK);
   }
   if (args.command == CTL_VERSION) {
     printf("phonebindctl %s\n", PHONEBIND_VERSION);
-    return CTL_EXIT_OK;
+    return finish(CTL_EXIT_OK);
   }
-  if (fflush(stdout) == EOF)
-    return CTL_EXIT_FAILURE;
-  return run(&args);
+  return finish(run(&args));
 }

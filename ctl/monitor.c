@@ -103,6 +103,8 @@ static int run_loop(sd_bus *bus, int signal_fd)
 
     if (r < 0)
       return r;
+    if (ferror(stdout)) /* nobody reads us any more (SIGPIPE ignored) */
+      return -EPIPE;
     if (r > 0)
       continue;
     r = sd_bus_get_events(bus);

@@ -4,7 +4,7 @@ phones (umockdev) and the real registry.
 
 Faults tried: no daemon on the bus and no bus at all (exit 3 and the
 message), an unknown terminal (exit 4), a caller that is not authorized
-(exit 5), usage errors (exit 2), a phone whose USB model string carries
+(exit 5), usage errors (exit 2), output to a full disk (exit 1), a phone whose USB model string carries
 terminal escape sequences (neutralised in tables, escaped in JSON), the
 daemon stopping and coming back under a running monitor. Happy paths:
 list, info (by Id, prefix, short Id from the table, object path), status,
@@ -179,6 +179,12 @@ class WithoutDaemon(unittest.TestCase):
         self.assertIn("Exit status", out)
         code, out, _ = ctl(self.bus, "--version")
         self.assertEqual((code, out.split()[0]), (0, "phonebindctl"))
+        # output that cannot be written is a failure, not a silent success
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(ctl_command("--help"), stdout=full, stderr=subprocess.PIPE,
+                                  text=True, env=child_env(), timeout=20)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("cannot write output", proc.stderr)
 
 
 class WithDaemon(unittest.TestCase):

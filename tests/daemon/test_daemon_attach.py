@@ -56,6 +56,23 @@ class Attach(unittest.TestCase):
         self.assertEqual(self.listener.events[mark:], [])
         self.assertEqual(len(self.listener.manager().ListTerminals()), 1)
 
+    def test_introspection_lists_terminals_only_under_their_directory(self):
+        paths = []
+        for serial in ("R58M41INTRO1", "R58M41INTRO2"):
+            _, path = self.scene.attach(serial=serial)
+            paths.append(path)
+
+        def introspect(path):
+            obj = self.listener.connection.get_object("org.phonebind1", path, introspect=False)
+            return str(obj.Introspect(dbus_interface="org.freedesktop.DBus.Introspectable"))
+
+        directory = introspect("/org/phonebind1/terminal")
+        for path in paths:
+            self.assertIn(f'<node name="{path.rsplit("/", 1)[1]}"/>', directory)
+        own = introspect(paths[0])
+        self.assertIn("org.phonebind1.Terminal", own)
+        self.assertNotIn("<node name=", own, "a terminal has no children")
+
     def test_replug_with_registry_down_is_known_locally(self):
         syspath, path = self.scene.attach(serial="R58M41KNOWN")
         self.assertEqual(self.listener.wait_decision(path)[2:], ("connect", "new-binding"))

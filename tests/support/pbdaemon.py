@@ -131,7 +131,7 @@ class Listener:
                               MANAGER)
 
     def properties(self, path, interface=TERMINAL):
-        obj = self.connection.get_object("org.phonebind1", path)
+        obj = self.connection.get_object("org.phonebind1", path, introspect=False)
         return obj.GetAll(interface, dbus_interface="org.freedesktop.DBus.Properties")
 
     def close(self):

@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""The benchmark scripts still run: each with tiny parameters, against the
+programs of this build, and every line it ends with is a figure in the
+agreed JSON shape. Says nothing about speed (benchmarks do, in docs/)."""
+import json
+import os
+import subprocess
+import unittest
+
+import pbtest
+
+BENCH = os.path.join(pbtest.SOURCE_DIR, "bench")
+
+
+def run(script, *args):
+    env = dict(os.environ, PYTHONPATH=os.path.join(pbtest.SOURCE_DIR, "tests", "support"))
+    proc = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, script)] + list(args),
+                          capture_output=True, text=True, timeout=240, env=env)
+    if proc.returncode != 0:
+        raise AssertionError(proc.stdout + proc.stderr)
+    figures = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    for figure in figures:
+        if set(figure) != {"bench", "metric", "value", "unit"}:
+            raise AssertionError(f"not a figure: {figure}")
+    return {f["metric"]: f["value"] for f in figures}
+
+
+class BenchSmoke(unittest.TestCase):
+    def test_registry_load(self):
+        figures = run("registry-load.py", "--duration", "1", "--threads", "1",
+                      "--connections", "4")
+        self.assertGreater(figures["lookup_throughput_threads1"], 0)
+        self.assertGreater(figures["claim_throughput_threads1"], 0)
+        self.assertIn("lookup_vs_nginx_ratio_threads1", figures)
+        self.assertNotIn("lookup_errors_threads1", figures)
+        self.assertNotIn("claim_errors_threads1", figures)
+
+    def test_attach_storm(self):
+        figures = run("attach-storm.py", "--sizes", "10")
+        self.assertIn("known_n10_p50", figures)
+        self.assertLess(figures["n10_peak_rss"], 1024)
+
+    def test_idle_check(self):
+        figures = run("idle-check.py", "--seconds", "1")
+        self.assertIn("wakeups_without_watchdog", figures)
+
+
+if __name__ == "__main__":
+    unittest.main()

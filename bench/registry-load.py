@@ -3,14 +3,13 @@
 (GET /v1/terminals/{id}, distinct ids) and claims (PUT …/binding, a new id
 each, so every one is a real insert), with 1 and 2 HTTP threads; and, in
 the same run, nginx answering a fixed JSON body with as many workers, as the
-ceiling of an HTTP server on this machine. Reports the ratio."""
+ceiling of an HTTP server on this machine, in alternating rounds. Reports
+medians and the ratio of the medians."""
 import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
-import time
 
 import benchlib
 import pbtest
@@ -75,35 +74,44 @@ def _ok(http):
         return False
 
 
-def run(threads, duration, connections):
+def run(threads, duration, connections, rounds):
+    """Alternates registry and nginx rounds so that both see the same
+    machine; reports the medians and the ratio of the medians."""
     tmp = pbtest.TempDir(prefix="phonebind-bench-")
     registry = pbtest.Registry(tmp, extra_args=["--threads", str(threads),
                                                 "--log-level", "error"]).start()
-    results = {}
+    nginx, nginx_url = start_nginx(tmp.path, threads)
+    samples = {"lookup": [], "claim": [], "nginx": []}
     try:
         _, token = registry.new_account()
-        for kind, script in (("lookup", "lookup.lua"), ("claim", "claim.lua")):
-            rps, lat, errors = wrk(registry.url, script, duration, token, connections)
-            results[kind] = rps
-            benchlib.emit(BENCH, f"{kind}_throughput_threads{threads}", rps, "req/s")
-            benchlib.emit(BENCH, f"{kind}_p50_threads{threads}", lat["50"], "ms")
-            benchlib.emit(BENCH, f"{kind}_p99_threads{threads}", lat["99"], "ms")
-            if errors:
-                print(f"{kind}: {errors} non-2xx answers", file=sys.stderr)
-                benchlib.emit(BENCH, f"{kind}_errors_threads{threads}", errors, "responses")
+        for _ in range(rounds):
+            for kind, url, script in (("lookup", registry.url, "lookup.lua"),
+                                      ("claim", registry.url, "claim.lua"),
+                                      ("nginx", nginx_url, "lookup.lua")):
+                samples[kind].append(wrk(url, script, duration, token, connections))
+                print(f"# threads {threads}: {kind} {samples[kind][-1][0]:.0f} req/s",
+                      file=sys.stderr)
     finally:
         registry.stop()
-    nginx, url = start_nginx(tmp.path, threads)
-    try:
-        rps, lat, _ = wrk(url, "lookup.lua", duration, "x", connections)
-        benchlib.emit(BENCH, f"nginx_fixed_throughput_workers{threads}", rps, "req/s")
-        benchlib.emit(BENCH, f"nginx_fixed_p50_workers{threads}", lat["50"], "ms")
-        benchlib.emit(BENCH, f"lookup_vs_nginx_ratio_threads{threads}",
-                      results["lookup"] / rps, "ratio")
-    finally:
         nginx.terminate()
         nginx.wait(5)
         tmp.cleanup()
+    for kind, name in (("lookup", f"lookup_{{}}_threads{threads}"),
+                       ("claim", f"claim_{{}}_threads{threads}"),
+                       ("nginx", f"nginx_fixed_{{}}_workers{threads}")):
+        rps = benchlib.median([s[0] for s in samples[kind]])
+        benchlib.emit(BENCH, name.format("throughput"), rps, "req/s")
+        benchlib.emit(BENCH, name.format("p50"), benchlib.median([s[1]["50"] for s in samples[kind]]),
+                      "ms")
+        benchlib.emit(BENCH, name.format("p99"), benchlib.median([s[1]["99"] for s in samples[kind]]),
+                      "ms")
+        errors = sum(s[2] for s in samples[kind])
+        if errors and kind != "nginx":
+            print(f"{kind}: {errors} non-2xx answers", file=sys.stderr)
+            benchlib.emit(BENCH, name.format("errors"), errors, "responses")
+    benchlib.emit(BENCH, f"lookup_vs_nginx_ratio_threads{threads}",
+                  benchlib.median([s[0] for s in samples["lookup"]])
+                  / benchlib.median([s[0] for s in samples["nginx"]]), "ratio")
 
 
 def main():
@@ -111,10 +119,11 @@ def main():
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"# registry-load on {benchlib.machine()}", file=sys.stderr)
     for threads in [int(t) for t in args.threads.split(",")]:
-        run(threads, args.duration, args.connections)
+        run(threads, args.duration, args.connections, args.rounds)
 
 
 if __name__ == "__main__":

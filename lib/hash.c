@@ -1,10 +1,14 @@
 /* Thin wrappers over libcrypto so the rest of the code never sees OpenSSL. */
 #include "hash.h"
 
+#include "xalloc.h"
+
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/random.h>
 
 int hash_random_bytes(void *buf, size_t len)
@@ -24,17 +28,87 @@ int hash_random_bytes(void *buf, size_t len)
   return 0;
 }
 
+/* Fetched once: OpenSSL 3's one-shot SHA256() and HMAC() look the
+ * algorithm up on every call, which cost more than the hashing itself
+ * (1.1 µs an HMAC against 0.5 µs with a prepared key). */
+static EVP_MD *sha256_md;
+static EVP_MAC *hmac_mac;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_algorithms(void)
+{
+  sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+  hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  if (!sha256_md || !hmac_mac)
+    abort(); /* libcrypto without its default provider: nothing works */
+}
+
 void hash_sha256(const void *data, size_t len, uint8_t out[HASH_SHA256_LEN])
 {
-  SHA256(data, len, out);
+  pthread_once(&fetch_once, fetch_algorithms);
+  if (!EVP_Digest(data, len, out, NULL, sha256_md, NULL))
+    abort(); /* only out of memory */
+}
+
+struct hash_hmac_key {
+  EVP_MAC_CTX *keyed; /* never updated: each MAC works on a copy */
+};
+
+static EVP_MAC_CTX *new_keyed_context(const uint8_t *key, size_t key_len)
+{
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  EVP_MAC_CTX *ctx;
+
+  pthread_once(&fetch_once, fetch_algorithms);
+  ctx = EVP_MAC_CTX_new(hmac_mac);
+  if (!ctx || !EVP_MAC_init(ctx, key, key_len, params))
+    abort();
+  return ctx;
+}
+
+static void finish_mac(EVP_MAC_CTX *ctx, const void *data, size_t len,
+                       uint8_t out[HASH_SHA256_LEN])
+{
+  size_t out_len = 0;
+
+  if (!EVP_MAC_update(ctx, data, len) || !EVP_MAC_final(ctx, out, &out_len, HASH_SHA256_LEN))
+    abort();
+  EVP_MAC_CTX_free(ctx);
+}
+
+struct hash_hmac_key *hash_hmac_key_new(const uint8_t *key, size_t key_len)
+{
+  struct hash_hmac_key *prepared = xcalloc(1, sizeof *prepared);
+
+  prepared->keyed = new_keyed_context(key, key_len);
+  return prepared;
+}
+
+void hash_hmac_key_free(struct hash_hmac_key *prepared)
+{
+  if (!prepared)
+    return;
+  EVP_MAC_CTX_free(prepared->keyed);
+  free(prepared);
+}
+
+void hash_hmac_sha256_with(const struct hash_hmac_key *prepared, const void *data, size_t len,
+                           uint8_t out[HASH_SHA256_LEN])
+{
+  /* dup only reads the keyed context: safe from several threads */
+  EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(prepared->keyed);
+
+  if (!ctx)
+    abort();
+  finish_mac(ctx, data, len, out);
 }
 
 void hash_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
                       uint8_t out[HASH_SHA256_LEN])
 {
-  unsigned int out_len = HASH_SHA256_LEN;
-
-  HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len);
+  finish_mac(new_keyed_context(key, key_len), data, len, out);
 }
 
 void hash_hex_encode(const uint8_t *in, size_t len, char *out)

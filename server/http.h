@@ -14,11 +14,12 @@
 #define REGISTRY_TIMEOUT_S 10
 
 struct account_cache;
+struct hash_hmac_key;
 
 struct registry {
   struct backend *backend;
   struct account_cache *accounts; /* tokens already authenticated */
-  uint8_t terminal_key[HASH_SHA256_LEN]; /* HMAC key for terminal identifiers */
+  struct hash_hmac_key *terminal_mac; /* keys the hashes of terminal identifiers */
 };
 
 /* Sets limits and timeouts and installs the request handler. */

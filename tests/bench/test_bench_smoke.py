@@ -28,7 +28,7 @@ def run(script, *args):
 class BenchSmoke(unittest.TestCase):
     def test_registry_load(self):
         figures = run("registry-load.py", "--duration", "1", "--threads", "1",
-                      "--connections", "4")
+                      "--connections", "4", "--rounds", "1")
         self.assertGreater(figures["lookup_throughput_threads1"], 0)
         self.assertGreater(figures["claim_throughput_threads1"], 0)
         self.assertIn("lookup_vs_nginx_ratio_threads1", figures)

@@ -155,6 +155,33 @@ static void test_persists_across_reopen(void **state)
   assert_int_equal(claim, CLAIM_CONFLICT);
 }
 
+/* Reopening loads every binding into the lookup filter: none reads as
+ * unbound (a false "unbound" would let a second client bind it). */
+static void test_many_bindings_bound_after_reopen(void **state)
+{
+  struct fixture *f = *state;
+  char a[ACCOUNT_ID_MAX], b[ACCOUNT_ID_MAX], name[32];
+  uint8_t t[HASH_SHA256_LEN];
+  enum claim_result claim;
+  enum binding_status status;
+
+  new_account(f->be, "token-a", a);
+  for (int i = 0; i < 3000; i++) {
+    snprintf(name, sizeof name, "terminal-%d", i);
+    hash_of(name, t);
+    assert_int_equal(f->be->ops->claim(f->be, t, a, 1, &claim), 0);
+  }
+  backend_close(f->be);
+  assert_int_equal(backend_open_uri(f->path, &f->be), 0);
+  new_account(f->be, "token-b", b);
+  for (int i = 0; i < 3000; i++) {
+    snprintf(name, sizeof name, "terminal-%d", i);
+    hash_of(name, t);
+    assert_int_equal(f->be->ops->lookup(f->be, t, b, &status), 0);
+    assert_int_equal(status, BINDING_BOUND_TO_OTHER);
+  }
+}
+
 static void test_junk_file_refused(void **state)
 {
   struct fixture *f = *state;
@@ -240,6 +267,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_find_account, setup, teardown),
     cmocka_unit_test_setup_teardown(test_account_collision_regenerates, setup, teardown),
     cmocka_unit_test_setup_teardown(test_persists_across_reopen, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_many_bindings_bound_after_reopen, setup, teardown),
     cmocka_unit_test_setup_teardown(test_junk_file_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_racing_claims_one_winner, setup, teardown),

@@ -29,8 +29,7 @@ static const char schema_v1[] =
 
 struct store {
   sqlite3 *db;
-  uint8_t key[STORE_KEY_MAX];
-  size_t key_len;
+  struct hash_hmac_key *key; /* turns identifiers into the rows' keys */
   sqlite3_stmt *select, *upsert, *touch, *delete;
 };
 
@@ -154,8 +153,7 @@ int store_open(const char *path, const uint8_t *key, size_t key_len, struct stor
   if (key_len == 0 || key_len > STORE_KEY_MAX)
     return -EINVAL;
   store = xcalloc(1, sizeof *store);
-  memcpy(store->key, key, key_len);
-  store->key_len = key_len;
+  store->key = hash_hmac_key_new(key, key_len);
   rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   r = store_errno(rc);
   if (r == -EROFS || r == -EACCES || r == -ENOENT)
@@ -189,13 +187,14 @@ void store_close(struct store *store)
   sqlite3_finalize(store->touch);
   sqlite3_finalize(store->delete);
   sqlite3_close(store->db);
+  hash_hmac_key_free(store->key);
   free(store);
 }
 
 static void bind_id(struct store *store, sqlite3_stmt *stmt, const char *terminal_id,
                     uint8_t hash[HASH_SHA256_LEN])
 {
-  hash_hmac_sha256(store->key, store->key_len, terminal_id, strlen(terminal_id), hash);
+  hash_hmac_sha256_with(store->key, terminal_id, strlen(terminal_id), hash);
   sqlite3_bind_blob(stmt, 1, hash, HASH_SHA256_LEN, SQLITE_STATIC);
 }
 

@@ -381,9 +381,8 @@ static int prepare_connection(struct backend_sqlite *be)
 
   /* synchronous=NORMAL in WAL mode: a commit survives a crash of the
    * process; only a power loss can drop the last transactions. The one
-   * connection owns the file: a cache of 32 MiB and reads through mmap
-   * keep lookups off pread() once the table outgrows SQLite's 2 MiB
-   * default (at 200,000 bindings that cost 15% of lookup throughput). */
+   * connection owns the file, so it may as well cache 32 MiB of it (the
+   * default 2 MiB holds the index of a few ten thousand bindings). */
   r = exec_sql(be->db, "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
                        "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                        "PRAGMA cache_size=-32768");
@@ -410,8 +409,8 @@ static int prepare_connection(struct backend_sqlite *be)
   return r;
 }
 
-/* Every bound terminal into the filter, sized for the table to double
- * before a restart sizes it anew. */
+/* Every bound terminal into the filter, sized for the table as it is and
+ * as much again (it grows by itself past that). */
 static int load_bound_filter(struct backend_sqlite *be)
 {
   sqlite3_stmt *count, *scan;

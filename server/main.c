@@ -38,9 +38,9 @@ struct server {
 };
 
 /* evhttp turns reading off and writing on for every answer, and back
- * again: with the changelist those changes meet in one epoll_ctl per
- * loop iteration instead of four per request. evhttp dup()s no socket,
- * the one case the changelist mishandles. */
+ * again: with the changelist the changes of one loop iteration are merged
+ * before they reach the kernel (strace: 2 epoll_ctl per request, not 4).
+ * evhttp dup()s no socket, the one case the changelist mishandles. */
 static struct event_base *new_worker_base(void)
 {
   struct event_config *config = event_config_new();

@@ -1,11 +1,11 @@
 /* Output formats; see format.h. Every string that came from a phone goes
- * through ctl_text_sanitize before it reaches a terminal; JSON escapes
+ * through text_sanitize before it reaches a terminal; JSON escapes
  * control characters by itself. */
 #include "format.h"
 
 #include "redact.h"
 #include "table.h"
-#include "text.h"
+#include "untrusted_text.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -39,7 +39,7 @@ static void json_set_string(json_t *object, const char *key, const char *value)
   json_t *string = json_string(value);
 
   if (!string) {
-    _cleanup_free_ char *clean = ctl_text_sanitize(value);
+    _cleanup_free_ char *clean = text_sanitize(value);
     string = json_string(clean);
   }
   json_object_set_new(object, key, string);
@@ -140,7 +140,7 @@ static void format_time(int64_t seconds, bool with_date, char *buf, size_t size)
 /* One "     Label: value" line; the value neutralised, coloured if asked. */
 static void print_field(FILE *out, const char *label, const char *value, const char *color)
 {
-  _cleanup_free_ char *clean = ctl_text_sanitize(*value ? value : "-");
+  _cleanup_free_ char *clean = text_sanitize(*value ? value : "-");
 
   if (color)
     fprintf(out, "%10s: %s%s%s\n", label, color, clean, SGR_RESET);
@@ -241,7 +241,7 @@ void ctl_print_event(FILE *out, const struct ctl_event *event, const struct ctl_
   const char *handle = event->path ? ctl_handle_of(event->path) : "";
   bool shorten = format->ids == CTL_IDS_SHORT || (format->ids == CTL_IDS_AUTO && !format->json);
   _cleanup_free_ char *id = shorten ? ctl_shorten(handle, CTL_SHORT_ID_LEN) : xstrdup(handle);
-  _cleanup_free_ char *clean_id = ctl_text_sanitize(id);
+  _cleanup_free_ char *clean_id = text_sanitize(id);
   const char *color;
   char clock[32];
 
@@ -257,8 +257,8 @@ void ctl_print_event(FILE *out, const struct ctl_event *event, const struct ctl_
             event->kind == CTL_EVENT_ATTACHED ? "attached" : "detached");
     break;
   case CTL_EVENT_DECISION: {
-    _cleanup_free_ char *decision = ctl_text_sanitize(event->decision);
-    _cleanup_free_ char *reason = ctl_text_sanitize(event->reason);
+    _cleanup_free_ char *decision = text_sanitize(event->decision);
+    _cleanup_free_ char *reason = text_sanitize(event->reason);
     color = format->color ? ctl_decision_color(decision) : NULL;
     fprintf(out, "%s  %s  decision %s%s%s (%s)\n", clock, clean_id, color ? color : "", decision,
             color ? SGR_RESET : "", reason);

@@ -2,7 +2,7 @@
  * characters, not bytes, so a cut never splits a UTF-8 sequence. */
 #include "redact.h"
 
-#include "text.h"
+#include "untrusted_text.h"
 #include "xalloc.h"
 
 #include <stdint.h>
@@ -14,7 +14,7 @@ static size_t count_chars(const char *s, size_t bytes)
 
   for (size_t i = 0; i < bytes && s[i];) {
     uint32_t cp;
-    i += ctl_utf8_next(s + i, &cp);
+    i += utf8_next(s + i, &cp);
     n++;
   }
   return n;
@@ -27,7 +27,7 @@ static size_t offset_of_char(const char *s, size_t n)
 
   while (n-- > 0 && s[i]) {
     uint32_t cp;
-    i += ctl_utf8_next(s + i, &cp);
+    i += utf8_next(s + i, &cp);
   }
   return i;
 }

@@ -3,6 +3,7 @@
 #include "table.h"
 
 #include "text.h"
+#include "untrusted_text.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static void table_append(struct ctl_table *table, const char *const *cells,
   table->cells = xrealloc(table->cells, (base + table->columns) * sizeof *table->cells);
   table->colors = xrealloc(table->colors, (base + table->columns) * sizeof *table->colors);
   for (size_t c = 0; c < table->columns; c++) {
-    table->cells[base + c] = ctl_text_sanitize(cells[c] && *cells[c] ? cells[c] : "-");
+    table->cells[base + c] = text_sanitize(cells[c] && *cells[c] ? cells[c] : "-");
     table->colors[base + c] = colors ? colors[c] : NULL;
   }
   table->lines++;

@@ -8,6 +8,7 @@
 #include "polkit.h"
 #include "strmap.h"
 #include "terminal.h"
+#include "untrusted_text.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -307,22 +308,32 @@ static int enumerate_terminals(sd_bus *b, const char *prefix, void *userdata, ch
   return 0;
 }
 
-#define TERMINAL_STRING_GETTER(name, expr)                                                        \
+/* Strings from the phone's descriptors: D-Bus refuses invalid UTF-8 (the
+ * whole GetAll would fail), and clients should not have to guard against
+ * escape sequences. */
+static int get_device_string(sd_bus_message *reply, const char *value)
+{
+  _cleanup_free_ char *shown = text_sanitize(value ? value : "");
+
+  return sd_bus_message_append(reply, "s", shown);
+}
+
+#define TERMINAL_STRING_GETTER(name, append, expr)                                                \
   static int name(sd_bus *b, const char *path, const char *iface, const char *property,          \
                   sd_bus_message *reply, void *userdata, sd_bus_error *error)                    \
   {                                                                                               \
     const struct terminal *terminal = userdata;                                                   \
     (void)b, (void)path, (void)iface, (void)property, (void)error;                                \
-    return get_string(reply, expr);                                                               \
+    return append(reply, expr);                                                                   \
   }
 
-TERMINAL_STRING_GETTER(prop_id, terminal->handle)
-TERMINAL_STRING_GETTER(prop_vendor, *terminal->info.vendor ? terminal->info.vendor
-                                                           : terminal->info.vendor_id)
-TERMINAL_STRING_GETTER(prop_model, terminal->info.model)
-TERMINAL_STRING_GETTER(prop_serial, terminal->info.serial)
-TERMINAL_STRING_GETTER(prop_decision, terminal_decision(terminal))
-TERMINAL_STRING_GETTER(prop_reason, terminal_reason(terminal))
+TERMINAL_STRING_GETTER(prop_id, get_string, terminal->handle)
+TERMINAL_STRING_GETTER(prop_vendor, get_device_string,
+                       *terminal->info.vendor ? terminal->info.vendor : terminal->info.vendor_id)
+TERMINAL_STRING_GETTER(prop_model, get_device_string, terminal->info.model)
+TERMINAL_STRING_GETTER(prop_serial, get_device_string, terminal->info.serial)
+TERMINAL_STRING_GETTER(prop_decision, get_string, terminal_decision(terminal))
+TERMINAL_STRING_GETTER(prop_reason, get_string, terminal_reason(terminal))
 
 static int prop_attached(sd_bus *b, const char *path, const char *iface, const char *property,
                          sd_bus_message *reply, void *userdata, sd_bus_error *error)

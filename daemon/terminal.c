@@ -9,6 +9,7 @@
 #include "registry_client.h"
 #include "store.h"
 #include "strmap.h"
+#include "untrusted_text.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -39,6 +40,22 @@ static void compute_handle(struct terminal *terminal)
   hash_hmac_sha256(terminal->daemon->key, sizeof terminal->daemon->key, seed, strlen(seed), mac);
   hash_hex_encode(mac, TERMINAL_HANDLE_LEN / 2, hex);
   memcpy(terminal->handle, hex, TERMINAL_HANDLE_LEN + 1);
+}
+
+/* The descriptor strings as the phone sent them could forge a log line
+ * (a newline) or repaint the terminal of whoever reads the log. */
+static void log_attached(const struct terminal *terminal)
+{
+  _cleanup_free_ char *vendor_id = text_sanitize(terminal->info.vendor_id);
+  _cleanup_free_ char *product_id = text_sanitize(terminal->info.product_id);
+  _cleanup_free_ char *vendor = text_sanitize(terminal->info.vendor);
+  _cleanup_free_ char *model = text_sanitize(terminal->info.model);
+
+  log_info("%s: attached %s %s (%s %s), %s", terminal->handle, vendor_id, product_id, vendor,
+           model,
+           terminal->kind == TERMINAL_ID_USB    ? "identified by USB serial"
+           : terminal->kind == TERMINAL_ID_IMEI ? "identified by IMEI"
+                                                : "unidentified");
 }
 
 static void local_check(struct terminal *terminal)
@@ -86,11 +103,7 @@ static void identified(struct terminal *terminal, const char *imei)
   free(terminal->object_path);
   terminal->object_path = xasprintf("/org/phonebind1/terminal/%s", terminal->handle);
   strmap_put(daemon->by_handle, terminal->handle, terminal);
-  log_info("%s: attached %s %s (%s %s), %s", terminal->handle, terminal->info.vendor_id,
-           terminal->info.product_id, terminal->info.vendor, terminal->info.model,
-           terminal->kind == TERMINAL_ID_USB    ? "identified by USB serial"
-           : terminal->kind == TERMINAL_ID_IMEI ? "identified by IMEI"
-                                                : "unidentified");
+  log_attached(terminal);
   bus_emit_attached(daemon->bus, terminal);
   local_check(terminal);
 }

@@ -294,7 +294,10 @@ class WithDaemon(unittest.TestCase):
             self.assertEqual(code, 0)
             self.assertIn(json.loads(out)["id"], (first, second))
         code, out, _ = ctl(self.bus, "--json", "info", second)
-        self.assertEqual(json.loads(out)["model"], "Evil\x1b[2J\x1b]0;pwned\x07")
+        # phonebindd neutralises descriptor strings before the bus; phonebindctl
+        # does again for the terminal (tests/ctl/test_format.c), JSON passes on
+        # what the daemon sent
+        self.assertEqual(json.loads(out)["model"], "Evil?[2J?]0;pwned?")
         code, out, _ = ctl(self.bus, "info", second)
         self.assertNotIn("\x1b", out)
 

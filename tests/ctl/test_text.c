@@ -1,8 +1,8 @@
-/* Untrusted text and identifiers as shown: neutralising, measuring,
- * redacting and shortening. Faults tried: escape sequences and C1 codes
- * from a hostile USB descriptor, bidirectional overrides, invalid and
- * overlong UTF-8, multi-byte characters at a cut, serials too short to
- * redact, ids that share a long prefix or are prefixes of each other. */
+/* Untrusted text and identifiers as shown: measuring, redacting and
+ * shortening (neutralising is tests/lib/test_untrusted_text.c). Faults
+ * tried: invalid UTF-8 in a width, multi-byte characters at a cut, serials
+ * too short to redact, ids that share a long prefix or are prefixes of
+ * each other. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,39 +19,6 @@ static void check_string(char *got, const char *want)
 {
   assert_string_equal(got, want);
   free(got);
-}
-
-static void test_sanitize(void **state)
-{
-  static const struct {
-    const char *in, *out;
-  } cases[] = {
-    { "Pixel 7", "Pixel 7" },
-    { "", "" },
-    { "Evil\033]0;owned\007Phone", "Evil?]0;owned?Phone" },
-    { "tab\tnew\nline\r", "tab?new?line?" },
-    { "del\x7f", "del?" },
-    { "c1\xc2\x9b"
-      "31m",
-      "c1?31m" }, /* U+009B, the 8-bit CSI */
-    { "bidi\xe2\x80\xae"
-      "evil",
-      "bidi?evil" },                         /* U+202E */
-    { "isolate\xe2\x81\xa6x", "isolate?x" }, /* U+2066 */
-    { "bad\xff\xfe", "bad??" },              /* not UTF-8 */
-    { "overlong\xc0\xaf", "overlong??" },    /* '/' in two bytes */
-    { "cut\xe2\x82", "cut??" },              /* truncated sequence */
-    { "surrogate\xed\xa0\x80", "surrogate???" },
-    { "Xiaomi \xe5\xb0\x8f\xe7\xb1\xb3", "Xiaomi \xe5\xb0\x8f\xe7\xb1\xb3" }, /* 小米 stays */
-    { "repl\xef\xbf\xbd", "repl\xef\xbf\xbd" }, /* a real U+FFFD stays */
-  };
-  (void)state;
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    char *got = ctl_text_sanitize(cases[i].in);
-    if (strcmp(got, cases[i].out) != 0)
-      fail_msg("case %zu: \"%s\" → \"%s\"", i, cases[i].in, got);
-    free(got);
-  }
 }
 
 static void test_width(void **state)
@@ -110,7 +77,7 @@ static void test_unique_prefix(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_sanitize),      cmocka_unit_test(test_width),
+    cmocka_unit_test(test_width),
     cmocka_unit_test(test_redact),        cmocka_unit_test(test_shorten),
     cmocka_unit_test(test_unique_prefix),
   };

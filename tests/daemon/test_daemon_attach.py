@@ -73,6 +73,28 @@ class Attach(unittest.TestCase):
         self.assertIn("org.phonebind1.Terminal", own)
         self.assertNotIn("<node name=", own, "a terminal has no children")
 
+    def test_hostile_descriptor_strings_are_shown_safely(self):
+        """Fault: USB strings with invalid UTF-8 (D-Bus refuses it), an
+        escape sequence and a newline that would forge a log line."""
+        testbed = self.scene.testbed
+        syspath = testbed.add_phone(serial=None, candidate=False)
+        raw = testbed.testbed
+        raw.set_attribute_binary(syspath, "product", b"Pix\xffel\nphonebindd: forged")
+        raw.set_attribute_binary(syspath, "manufacturer", b"Evil\x1b]0;owned\x07")
+        raw.set_attribute_binary(syspath, "serial", b"SER\xfe\x01")
+        raw.set_property(syspath, "PHONEBIND_CANDIDATE", "1")
+        mark = self.listener.mark()
+        raw.uevent(syspath, "bind")
+        path = self.listener.wait_attached(after=mark)
+        self.assertEqual(self.listener.wait_decision(path)[2:], ("unidentified", "no-identifier"))
+        props = self.listener.properties(path)
+        self.assertEqual(props["Model"], "Pix?el?phonebindd: forged")
+        self.assertEqual(props["Vendor"], "Evil?]0;owned?")
+        self.assertEqual(props["Serial"], "SER??")
+        for line in self.scene.daemon.read_log().splitlines():
+            self.assertFalse(line.startswith("phonebindd: forged"), "a forged log line")
+            self.assertNotIn("\x1b", line)
+
     def test_replug_with_registry_down_is_known_locally(self):
         syspath, path = self.scene.attach(serial="R58M41KNOWN")
         self.assertEqual(self.listener.wait_decision(path)[2:], ("connect", "new-binding"))

@@ -193,12 +193,16 @@ static void on_forgotten(int error, void *userdata)
   pending_reply(userdata, error ? SD_BUS_ERROR_FAILED : NULL, "forget failed");
 }
 
-static void on_authorized(bool allowed, void *userdata)
+static void on_authorized(enum polkit_answer answer, void *userdata)
 {
   struct pending_call *call = userdata;
   struct terminal *terminal = terminal_by_path(call->bus, call->path);
 
-  if (!allowed)
+  if (answer == POLKIT_NEEDS_INTERACTION)
+    pending_reply(call, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                  "org.phonebind1.manage needs authentication; call again allowing "
+                  "interactive authorization");
+  else if (answer != POLKIT_ALLOWED)
     pending_reply(call, SD_BUS_ERROR_ACCESS_DENIED, "not authorized for org.phonebind1.manage");
   else if (!terminal)
     pending_reply(call, "org.phonebind1.Error.NoSuchTerminal", "no such terminal");

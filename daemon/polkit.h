@@ -6,7 +6,16 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
-typedef void (*polkit_done_fn)(bool allowed, void *userdata);
+enum polkit_answer {
+  POLKIT_DENIED,
+  POLKIT_ALLOWED,
+  /* polkit would ask the user, but the caller did not allow interaction
+   * (the message's ALLOW_INTERACTIVE_AUTHORIZATION flag): it may retry
+   * with it set */
+  POLKIT_NEEDS_INTERACTION,
+};
+
+typedef void (*polkit_done_fn)(enum polkit_answer answer, void *userdata);
 
 /* done runs once: at once for root, else when polkit answers. 0 or
  * -errno (then done is not run). */

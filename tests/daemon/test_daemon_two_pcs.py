@@ -159,6 +159,16 @@ class Authorization(unittest.TestCase):
                 capture_output=True, timeout=10).returncode == 0
         pbtest.wait_until(set_allowed, what="mock polkitd")
 
+    def mock_polkit_method(self, code):
+        """Replaces the mock's CheckAuthorization with `code` (dbusmock:
+        args in, ret out)."""
+        subprocess.run(
+            ["busctl", f"--address={self.scene.bus.address}", "call",
+             "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+             "org.freedesktop.DBus.Mock", "AddMethod", "sssss",
+             "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", "(sa{sv})sa{ss}us",
+             "(bba{ss})", code], check=True, capture_output=True, timeout=10)
+
     def stop_polkit(self):
         self.polkit.terminate()
         self.polkit.wait(5)
@@ -194,6 +204,38 @@ class Authorization(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertEqual(self.scene.listener.wait_decision(self.path, count=3)[2:],
                          ("released", "forgotten"))
+
+    def test_interaction_only_when_the_caller_allows_it(self):
+        """An admin-only action (auth_admin_keep): polkit can say yes only
+        after asking. Without the message's interactive flag the daemon
+        asks polkit not to prompt and answers InteractiveAuthorizationRequired
+        (the caller may retry with the flag); with it, polkit may prompt."""
+        self.start_polkit([])
+        # yes only when allowed to prompt (args[3] is the flags), else "challenge"
+        self.mock_polkit_method("ret = (bool(args[3] & 1), not (args[3] & 1), {})")
+        code, out = self.call_retry(interactive=False)
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("needs authentication", out)  # busctl shows the message only
+        self.assertEqual(len(self.scene.listener.decisions(self.path)), 1, "nothing changed")
+        code, out = self.call_retry(interactive=True)
+        self.assertEqual(code, 0, out)
+        self.assertEqual(self.scene.listener.wait_decision(self.path, count=2)[2:],
+                         ("connect", "known"))
+
+    def test_challenge_after_interaction_is_a_plain_no(self):
+        """Fault: no agent to ask (polkit still says "challenge" although
+        interaction was allowed): access denied, not a request to retry."""
+        self.start_polkit([])
+        self.mock_polkit_method("ret = (False, True, {})")
+        code, out = self.call_retry(interactive=True)
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("Access denied", out)
+
+    def call_retry(self, interactive):
+        flag = "yes" if interactive else "no"
+        return as_nobody(self.scene.bus, f"--allow-interactive-authorization={flag}", "call",
+                         "org.phonebind1", "/org/phonebind1", "org.phonebind1.Manager", "Retry",
+                         "o", self.path)
 
 
 if __name__ == "__main__":

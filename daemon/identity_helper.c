@@ -121,7 +121,23 @@ static void on_timeout(evutil_socket_t fd, short events, void *arg)
   query_free(query);
 }
 
-static void child_exec(const char *command, const struct identity_device *device, int out_fd)
+/* The daemon's own channels to systemd and its credentials (the registry
+ * token) are not the helper's. */
+static bool is_private(const char *entry)
+{
+  static const char *const prefixes[] = {"NOTIFY_SOCKET=", "WATCHDOG_", "CREDENTIALS_DIRECTORY=",
+                                         "PHONEBIND_"};
+
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+    if (strncmp(entry, prefixes[i], strlen(prefixes[i])) == 0)
+      return true;
+  return false;
+}
+
+/* The helper's environment: the daemon's, less what is private, plus the
+ * device. Built before fork: between fork and exec only async-signal-safe
+ * calls are allowed (libcurl's resolver may have a thread running). */
+static char **helper_environment(const struct identity_device *device)
 {
   const struct {
     const char *name, *value;
@@ -131,15 +147,38 @@ static void child_exec(const char *command, const struct identity_device *device
     {"PHONEBIND_SERIAL", device->serial},   {"PHONEBIND_BUSNUM", device->busnum},
     {"PHONEBIND_DEVNUM", device->devnum},
   };
-  int devnull = open("/dev/null", O_RDONLY);
+  size_t inherited = 0, count = 0;
+  char **env;
+
+  while (environ[inherited])
+    inherited++;
+  env = xcalloc(inherited + sizeof vars / sizeof *vars + 1, sizeof *env);
+  for (size_t i = 0; i < inherited; i++)
+    if (!is_private(environ[i]))
+      env[count++] = xstrdup(environ[i]);
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    env[count++] = xasprintf("%s=%s", vars[i].name, vars[i].value ? vars[i].value : "");
+  return env;
+}
+
+static void environment_free(char **env)
+{
+  for (char **entry = env; *entry; entry++)
+    free(*entry);
+  free(env);
+}
+
+static void child_exec(const char *command, char **env, int out_fd)
+{
+  char sh[] = "sh", dash_c[] = "-c";
+  char *const argv[] = {sh, dash_c, (char *)command, NULL};
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
   setpgid(0, 0);
-  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
-    setenv(vars[i].name, vars[i].value ? vars[i].value : "", 1);
   if (devnull >= 0)
     dup2(devnull, STDIN_FILENO);
   dup2(out_fd, STDOUT_FILENO);
-  execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+  execve("/bin/sh", argv, env);
   _exit(127);
 }
 
@@ -150,18 +189,21 @@ int identity_helper_run(struct event_base *base, const char *command,
   struct identity_query *query;
   struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   int pipe_fds[2];
+  char **env;
 
   if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
     return -errno;
   query = xcalloc(1, sizeof *query);
   *query = (struct identity_query){.pidfd = -1, .out_fd = pipe_fds[0], .done = done,
                                    .userdata = userdata};
+  env = helper_environment(device);
   query->pid = fork();
   if (query->pid == 0) {
     close(pipe_fds[0]);
     fcntl(pipe_fds[1], F_SETFL, 0); /* the helper writes blocking */
-    child_exec(command, device, pipe_fds[1]);
+    child_exec(command, env, pipe_fds[1]);
   }
+  environment_free(env);
   close(pipe_fds[1]);
   if (query->pid < 0) {
     int r = -errno;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,6 +73,14 @@ static void test_answers(void **state)
   expect("true", "(none)");
   expect("echo 490154203237518; exit 3", "(none)");
   expect("exec /nonexistent/helper", "(none)");
+  /* the daemon's channels to systemd and its credentials stay its own */
+  setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
+  setenv("CREDENTIALS_DIRECTORY", "/run/credentials/phonebindd.service", 1);
+  expect("[ -z \"$NOTIFY_SOCKET$CREDENTIALS_DIRECTORY\" ] && [ -n \"$PATH\" ] && "
+         "echo 490154203237518",
+         "490154203237518");
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("CREDENTIALS_DIRECTORY");
   /* the device is described in the environment */
   expect("[ \"$PHONEBIND_VENDOR:$PHONEBIND_SERIAL:$PHONEBIND_DEVNUM\" = "
          "18d1:0123456789ABCDEF:7 ] && echo 356938035643809",

@@ -3,9 +3,12 @@
 
 Faults tried: a body over the limit (413), a 1 MiB body, raw garbage on the
 socket, a request cut off half-way, a client that connects and says nothing,
-oversized headers, and SIGTERM while a slow client holds a connection.
+oversized headers, SIGTERM while a slow client holds a connection, and a
+full file system.
 """
+import os
 import socket
+import subprocess
 import time
 import unittest
 
@@ -90,6 +93,63 @@ class RegistryFaults(unittest.TestCase):
         self.assertIn("stopped", self.registry.read_log())
         self.registry.start()  # the database closed cleanly and reopens
         self.assert_healthy()
+
+
+def small_filesystem(directory, size):
+    """A command prefix that runs a program with a tmpfs of `size` on
+    `directory`, in a mount namespace of its own; None where this machine
+    does not allow one."""
+    os.makedirs(directory, exist_ok=True)
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "mount", "-t",
+                            "tmpfs", "-o", f"size={size}", "pbtest", directory],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+            f'mount -t tmpfs -o size={size} pbtest "$0" && exec "$@"', directory]
+
+
+class FullDisk(unittest.TestCase):
+    """Fault: the registry's file system fills up. Claims that cannot be
+    stored are refused (503 storage-full), never answered 201; bindings
+    made before stay bound and answer lookups; the server stays up."""
+
+    def setUp(self):
+        self.tmp = pbtest.TempDir()
+        directory = self.tmp.join("small")
+        wrapper = small_filesystem(directory, "400k")
+        if wrapper is None:
+            self.skipTest("no mount namespace here for a small file system")
+        self.registry = pbtest.Registry(self.tmp, database=os.path.join(directory, "r.db"),
+                                        wrapper=wrapper).start()
+        self.http = self.registry.http()
+
+    def tearDown(self):
+        self.registry.stop()
+        self.tmp.cleanup()
+
+    def test_claims_refused_when_full_and_nothing_lost(self):
+        _, token = self.registry.new_account()
+        bound = []
+        for n in range(20000):
+            terminal = f"usb:18d1:FULL{n:06d}"
+            status, body, _ = self.http.request("PUT", f"/v1/terminals/{terminal}/binding",
+                                                token=token)
+            if status != 201:
+                break
+            bound.append(terminal)
+        self.assertEqual((status, body["error"]), (503, "storage-full"), body)
+        self.assertGreater(len(bound), 20)  # each commit appends 4 KiB to the WAL
+        status, body, _ = self.http.request("PUT", f"/v1/terminals/{terminal}/binding",
+                                            token=token)
+        self.assertEqual(status, 503)
+        self.assertEqual(self.http.request("GET", f"/v1/terminals/{terminal}",
+                                           token=token)[1]["status"], "unbound")
+        for terminal in bound[:5] + bound[-5:]:
+            self.assertEqual(self.http.request("GET", f"/v1/terminals/{terminal}",
+                                               token=token)[1]["status"], "bound-to-you")
+        self.assertEqual(self.http.request("GET", "/healthz")[0], 200)
+        self.assertIn("storage failed", self.registry.read_log())
 
 
 if __name__ == "__main__":

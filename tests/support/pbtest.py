@@ -96,11 +96,13 @@ class Http:
 class Registry:
     """The real phonebind-registry on a loopback port."""
 
-    def __init__(self, tmp, database=None, port=None, extra_args=()):
+    def __init__(self, tmp, database=None, port=None, extra_args=(), wrapper=()):
+        """wrapper: a command the registry's command line is appended to."""
         self.tmp = tmp
         self.port = port or free_port()
         self.database = database or tmp.join("registry.db")
         self.extra_args = list(extra_args)
+        self.wrapper = list(wrapper)
         self.proc = None
         self.log_path = tmp.join(f"registry-{self.port}.log")
 
@@ -109,8 +111,9 @@ class Registry:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=10.0):
-        args = [program("phonebind-registry"), "--listen", f"127.0.0.1:{self.port}",
-                "--database", self.database] + self.extra_args
+        args = self.wrapper + [program("phonebind-registry"), "--listen",
+                               f"127.0.0.1:{self.port}", "--database", self.database]
+        args += self.extra_args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         http_client = Http(self.port, timeout=1.0)

@@ -6,7 +6,7 @@ exactly one more Decision when it returns), a registry that answers
 garbage (a real HTTP server on loopback sending junk), a registry that
 accepts connections and never answers (timeout), a corrupt store file and
 an unwritable state directory (the daemon runs degraded and still decides
-correctly through the registry).
+correctly through the registry), a full one.
 """
 import http.server
 import os
@@ -106,6 +106,30 @@ class RegistryFaults(unittest.TestCase):
                          ("keep-existing", "bound-elsewhere"))
         with open(os.path.join(self.scene.daemon.state_dir, "store.db"), "rb") as f:
             self.assertTrue(f.read().startswith(b"garbage "), "the corrupt file is left alone")
+
+    def test_full_state_directory(self):
+        """Fault: the state directory's file system fills up. Bindings the
+        store cannot record are still decided through the registry, and a
+        phone whose record was lost is restored from it on replug."""
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        wrapper = pbtest.small_filesystem(self.scene.daemon.state_dir, "64k")
+        if wrapper is None:
+            self.skipTest("no mount namespace here for a small file system")
+        self.scene.daemon.wrapper = wrapper
+        self.scene.daemon.start()
+        for n in range(40):
+            syspath, path = self.scene.attach(serial=f"R58M41FULL{n:02d}")
+            self.assertEqual(self.scene.listener.wait_decision(path)[2:],
+                             ("connect", "new-binding"))
+            if "cannot record the binding locally" in self.scene.daemon.read_log():
+                break
+        else:
+            self.fail("the store never ran out of space")
+        self.scene.testbed.remove(syspath)
+        self.scene.listener.wait_for(lambda e: e == ("TerminalDetached", path), what="detach")
+        _, path = self.scene.attach(serial=f"R58M41FULL{n:02d}")
+        self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:],
+                         ("connect", "restored"))
 
 
 if __name__ == "__main__":

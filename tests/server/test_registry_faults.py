@@ -8,7 +8,6 @@ full file system.
 """
 import os
 import socket
-import subprocess
 import time
 import unittest
 
@@ -95,20 +94,6 @@ class RegistryFaults(unittest.TestCase):
         self.assert_healthy()
 
 
-def small_filesystem(directory, size):
-    """A command prefix that runs a program with a tmpfs of `size` on
-    `directory`, in a mount namespace of its own; None where this machine
-    does not allow one."""
-    os.makedirs(directory, exist_ok=True)
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "mount", "-t",
-                            "tmpfs", "-o", f"size={size}", "pbtest", directory],
-                           capture_output=True)
-    if probe.returncode != 0:
-        return None
-    return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-            f'mount -t tmpfs -o size={size} pbtest "$0" && exec "$@"', directory]
-
-
 class FullDisk(unittest.TestCase):
     """Fault: the registry's file system fills up. Claims that cannot be
     stored are refused (503 storage-full), never answered 201; bindings
@@ -117,7 +102,7 @@ class FullDisk(unittest.TestCase):
     def setUp(self):
         self.tmp = pbtest.TempDir()
         directory = self.tmp.join("small")
-        wrapper = small_filesystem(directory, "400k")
+        wrapper = pbtest.small_filesystem(directory, "400k")
         if wrapper is None:
             self.skipTest("no mount namespace here for a small file system")
         self.registry = pbtest.Registry(self.tmp, database=os.path.join(directory, "r.db"),

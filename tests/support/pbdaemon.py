@@ -21,8 +21,11 @@ dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 
 
 class Daemon:
-    def __init__(self, tmp, bus, testbed, registry_url, name="pc", extra_args=(), env=None):
+    def __init__(self, tmp, bus, testbed, registry_url, name="pc", extra_args=(), env=None,
+                 wrapper=()):
+        """wrapper: a command the daemon's command line is appended to."""
         self.tmp, self.bus, self.testbed = tmp, bus, testbed
+        self.wrapper = list(wrapper)
         self.registry_url = registry_url
         self.state_dir = tmp.join(f"state-{name}")
         self.extra_args = list(extra_args)
@@ -34,9 +37,10 @@ class Daemon:
         env = self.testbed.env(self.bus.env())
         env["PHONEBIND_LOG_LEVEL"] = "debug"
         env.update(self.extra_env)
-        args = [pbtest.program("phonebindd"), "--registry", self.registry_url,
-                "--state-dir", self.state_dir, "--retry-initial", "0.1", "--retry-max", "0.5",
-                "--config", "/dev/null"] + self.extra_args
+        args = self.wrapper + [
+            pbtest.program("phonebindd"), "--registry", self.registry_url, "--state-dir",
+            self.state_dir, "--retry-initial", "0.1", "--retry-max", "0.5", "--config",
+            "/dev/null"] + self.extra_args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:

@@ -93,6 +93,20 @@ class Http:
         return resp.status, parsed, payload
 
 
+def small_filesystem(directory, size):
+    """A command prefix that runs a program with a tmpfs of `size` on
+    `directory`, in a mount namespace of its own; None where this machine
+    does not allow one."""
+    os.makedirs(directory, exist_ok=True)
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "mount", "-t",
+                            "tmpfs", "-o", f"size={size}", "pbtest", directory],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+            f'mount -t tmpfs -o size={size} pbtest "$0" && exec "$@"', directory]
+
+
 class Registry:
     """The real phonebind-registry on a loopback port."""
 

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -52,11 +53,33 @@ struct exchange {
   double started;
 };
 
+/* The Date header (RFC 9110's IMF-fixdate). evhttp formats one for every
+ * answer when none is set; within a second they are all the same, so each
+ * thread formats it once a second instead. */
+static const char *http_date(void)
+{
+  static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static __thread time_t formatted_at;
+  static __thread char date[32];
+  time_t now = time(NULL);
+  struct tm tm;
+
+  if (now != formatted_at && gmtime_r(&now, &tm)) {
+    snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    formatted_at = now;
+  }
+  return date;
+}
+
 static void send_reply(struct exchange *ex, int status, const char *content_type,
                        struct evbuffer *body)
 {
   struct evkeyvalq *headers = evhttp_request_get_output_headers(ex->req);
 
+  evhttp_add_header(headers, "Date", http_date());
   evhttp_add_header(headers, "Content-Type", content_type);
   evhttp_send_reply(ex->req, status, NULL, body);
   metrics_count_request(ex->route, status, monotonic_seconds() - ex->started);

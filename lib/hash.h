@@ -18,8 +18,8 @@ void hash_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size
 
 /* A key prepared once for many MACs (a request path's): a fifth of the
  * cost of hash_hmac_sha256(). Usable from several threads at once; each
- * keeps a working copy until it ends or, for the thread that frees the
- * key, until then. */
+ * keeps a working copy that is freed when the thread ends, so free the
+ * key only after the other threads that used it have ended. */
 struct hash_hmac_key;
 struct hash_hmac_key *hash_hmac_key_new(const uint8_t *key, size_t key_len);
 void hash_hmac_key_free(struct hash_hmac_key *prepared);

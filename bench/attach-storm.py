@@ -3,7 +3,9 @@
 private bus, with the real registry on loopback. For each phone: the time
 from its uevent to its Decision signal, for the remote path (new phones)
 and the local path (the same phones replugged). Also the daemon's peak RSS,
-its anonymous memory growth and its CPU time per decision.
+its anonymous memory growth over the first burst and its CPU time per
+decision. N = 1 is fifty phones one at a time (each after the previous one
+was decided), for a distribution rather than a single sample.
 
 The uevent time is taken when umockdev's add_device returns: it writes the
 sysfs attributes first and sends the uevent last. umockdev's uevent socket

@@ -203,12 +203,17 @@ class PrivateBus:
         return f"unix:path={self.socket}"
 
     def start(self):
+        """Returns once the bus accepts connections: dbus-daemon prints its
+        address only after listen(). (The socket file alone is not enough:
+        it exists from bind() on, and a connect before listen() is refused.)"""
         self.proc = subprocess.Popen(
-            ["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={self.config_path}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_until(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
-                   what="dbus-daemon socket")
-        if self.proc.poll() is not None:
+            ["dbus-daemon", "--nofork", "--nopidfile", "--print-address=1",
+             f"--config-file={self.config_path}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        printed = self.proc.stdout.readline()
+        self.proc.stdout.close()
+        if not printed:
+            self.proc.wait(5)
             raise RuntimeError("dbus-daemon failed: " + self.proc.stderr.read().decode())
         return self
 

@@ -32,21 +32,13 @@ static const char schema_v1[] =
   "  bound_at INTEGER NOT NULL,"
   "  renewed_at INTEGER NOT NULL) WITHOUT ROWID;";
 
-/* The read statements, prepared once. */
-struct reader {
-  sqlite3 *db;
-  sqlite3_stmt *select_binding;
-  sqlite3_stmt *select_account;
-};
-
 struct backend_sqlite {
   struct backend base;
   char *path;
   pthread_mutex_t lock; /* guards the connection and every statement */
   sqlite3 *db;
   sqlite3_stmt *insert_binding, *renew_binding, *delete_binding, *insert_account;
-  sqlite3_stmt *select_account_id;
-  struct reader *reader;
+  sqlite3_stmt *select_account_id, *select_binding, *select_account;
   struct bound_filter *bound; /* lookups of unbound terminals skip the lock */
 };
 
@@ -159,39 +151,14 @@ static int migrate(sqlite3 *db, const char *path)
   return 0;
 }
 
-static void reader_free(struct reader *reader)
+/* A one-row query keyed by a hash whose first column is an account id:
+ * 1 and out_account set, 0 when there is no row, or -errno. */
+static int select_account_by_hash(sqlite3_stmt *stmt, const uint8_t hash[HASH_SHA256_LEN],
+                                  char out_account[ACCOUNT_ID_MAX])
 {
-  sqlite3_finalize(reader->select_binding);
-  sqlite3_finalize(reader->select_account);
-  free(reader);
-}
-
-static int reader_new(sqlite3 *db, struct reader **out_reader)
-{
-  struct reader *reader = xcalloc(1, sizeof *reader);
-  int r;
-
-  reader->db = db;
-  r = prepare(db, "SELECT account_id FROM bindings WHERE terminal_hash = ?1",
-              &reader->select_binding);
-  if (r == 0)
-    r = prepare(db, "SELECT id FROM accounts WHERE token_hash = ?1", &reader->select_account);
-  if (r < 0) {
-    reader_free(reader);
-    return r;
-  }
-  *out_reader = reader;
-  return 0;
-}
-
-/* Reads the owner of a terminal: 1 and out_account set, 0 when unbound. */
-static int select_owner(struct reader *reader, const uint8_t *terminal_hash,
-                        char out_account[ACCOUNT_ID_MAX])
-{
-  sqlite3_stmt *stmt = reader->select_binding;
   int rc, found = 0;
 
-  sqlite3_bind_blob(stmt, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(stmt, 1, hash, HASH_SHA256_LEN, SQLITE_STATIC);
   rc = sqlite3_step(stmt);
   if (rc == SQLITE_ROW) {
     snprintf(out_account, ACCOUNT_ID_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
@@ -200,6 +167,13 @@ static int select_owner(struct reader *reader, const uint8_t *terminal_hash,
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : errno_from_sqlite(rc);
+}
+
+/* The owner of a terminal: 1 and out_account set, 0 when unbound. */
+static int select_owner(struct backend_sqlite *be, const uint8_t *terminal_hash,
+                        char out_account[ACCOUNT_ID_MAX])
+{
+  return select_account_by_hash(be->select_binding, terminal_hash, out_account);
 }
 
 static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, const char *account,
@@ -214,7 +188,7 @@ static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, con
     return 0;
   }
   pthread_mutex_lock(&be->lock);
-  r = select_owner(be->reader, terminal_hash, owner);
+  r = select_owner(be, terminal_hash, owner);
   pthread_mutex_unlock(&be->lock);
   if (r < 0)
     return r;
@@ -246,7 +220,7 @@ static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, cons
 
   pthread_mutex_lock(&be->lock);
   r = bound_filter_may_contain(be->bound, terminal_hash)
-        ? select_owner(be->reader, terminal_hash, owner)
+        ? select_owner(be, terminal_hash, owner)
         : 0;
   if (r == 1 && strcmp(owner, account) != 0) {
     *out_result = CLAIM_CONFLICT;
@@ -277,7 +251,7 @@ static int sqlite_release(struct backend *base, const uint8_t *terminal_hash, co
   int r;
 
   pthread_mutex_lock(&be->lock);
-  r = select_owner(be->reader, terminal_hash, owner);
+  r = select_owner(be, terminal_hash, owner);
   if (r == 0) {
     *out_result = RELEASE_NOT_BOUND;
   } else if (r == 1 && strcmp(owner, account) != 0) {
@@ -338,30 +312,20 @@ static int sqlite_create_account(struct backend *base, const uint8_t *token_hash
 static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, char *out_account)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
-  sqlite3_stmt *stmt = be->reader->select_account;
-  int rc;
+  int r;
 
   pthread_mutex_lock(&be->lock);
-  sqlite3_bind_blob(stmt, 1, token_hash, HASH_SHA256_LEN, SQLITE_STATIC);
-  rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW)
-    snprintf(out_account, ACCOUNT_ID_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
+  r = select_account_by_hash(be->select_account, token_hash, out_account);
   pthread_mutex_unlock(&be->lock);
-  if (rc == SQLITE_ROW)
-    return 1;
-  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+  return r;
 }
 
 static void sqlite_close(struct backend *base)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
 
-  if (be->reader) {
-    be->reader->db = NULL; /* the connection is closed below */
-    reader_free(be->reader);
-  }
+  sqlite3_finalize(be->select_binding);
+  sqlite3_finalize(be->select_account);
   sqlite3_finalize(be->insert_binding);
   sqlite3_finalize(be->renew_binding);
   sqlite3_finalize(be->delete_binding);
@@ -405,7 +369,10 @@ static int prepare_connection(struct backend_sqlite *be)
   if (r == 0)
     r = prepare(be->db, "SELECT 1 FROM accounts WHERE id = ?1", &be->select_account_id);
   if (r == 0)
-    r = reader_new(be->db, &be->reader);
+    r = prepare(be->db, "SELECT account_id FROM bindings WHERE terminal_hash = ?1",
+                &be->select_binding);
+  if (r == 0)
+    r = prepare(be->db, "SELECT id FROM accounts WHERE token_hash = ?1", &be->select_account);
   return r;
 }
 

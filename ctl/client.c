@@ -109,6 +109,14 @@ static int get_all(sd_bus *bus, const char *destination, const char *path, const
   return r < 0 ? r : 0;
 }
 
+/* Properties the daemon did not send read as empty strings, not NULL. */
+static void fill_missing_strings(char **const fields[], size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!*fields[i])
+      *fields[i] = xstrdup("");
+}
+
 static int get_terminal(sd_bus *bus, const char *destination, const char *path,
                         struct ctl_terminal *t, sd_bus_error *error)
 {
@@ -123,16 +131,24 @@ static int get_terminal(sd_bus *bus, const char *destination, const char *path,
     { "FirstSeen", 't', &t->first_seen },
     { "LastSeen", 't', &t->last_seen },
   };
-  char **strings[] = { &t->id, &t->vendor, &t->model, &t->serial, &t->decision, &t->reason };
+  char **const strings[] = { &t->id, &t->vendor, &t->model, &t->serial, &t->decision, &t->reason };
   int r;
 
   *t = (struct ctl_terminal){ .path = xstrdup(path) };
   r = get_all(bus, destination, path, CTL_TERMINAL_IFACE, slots, sizeof slots / sizeof *slots,
               error);
-  for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
-    if (!*strings[i])
-      *strings[i] = xstrdup("");
+  fill_missing_strings(strings, sizeof strings / sizeof *strings);
   return r;
+}
+
+/* ListTerminals, its reply entered: read the paths with "o". */
+static int call_list_terminals(sd_bus *bus, const char *destination, sd_bus_message **out_reply,
+                               sd_bus_error *error)
+{
+  int r = sd_bus_call_method(bus, destination, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, "ListTerminals",
+                             error, out_reply, "");
+
+  return r < 0 ? r : sd_bus_message_enter_container(*out_reply, 'a', "o");
 }
 
 static int list_terminals(sd_bus *bus, const char *destination, struct ctl_terminal **out,
@@ -142,11 +158,8 @@ static int list_terminals(sd_bus *bus, const char *destination, struct ctl_termi
   struct ctl_terminal *terminals = NULL;
   size_t count = 0;
   const char *path;
-  int r = sd_bus_call_method(bus, destination, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, "ListTerminals",
-                             error, &reply, "");
+  int r = call_list_terminals(bus, destination, &reply, error);
 
-  if (r >= 0)
-    r = sd_bus_message_enter_container(reply, 'a', "o");
   while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0) {
     terminals = xrealloc(terminals, (count + 1) * sizeof *terminals);
     r = get_terminal(bus, destination, path, &terminals[count], error);
@@ -176,6 +189,21 @@ int ctl_client_list(sd_bus *bus, struct ctl_terminal **out_terminals, size_t *ou
   return list_terminals(bus, CTL_BUS_NAME, out_terminals, out_count, error);
 }
 
+/* How many terminals ListTerminals names; status needs no more of them. */
+static int count_terminals(sd_bus *bus, const char *destination, size_t *out_count,
+                           sd_bus_error *error)
+{
+  sd_bus_message *reply = NULL;
+  const char *path;
+  int r = call_list_terminals(bus, destination, &reply, error);
+
+  *out_count = 0;
+  while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0)
+    (*out_count)++;
+  sd_bus_message_unref(reply);
+  return r;
+}
+
 static int is_activatable(sd_bus *bus, bool *out, sd_bus_error *error)
 {
   sd_bus_message *reply = NULL;
@@ -200,7 +228,7 @@ int ctl_client_status(sd_bus *bus, struct ctl_status *out, sd_bus_error *error)
     { "Account", 's', &out->account },
     { "RegistryUrl", 's', &out->registry },
   };
-  struct ctl_terminal *terminals = NULL;
+  char **const strings[] = { &out->version, &out->account, &out->registry };
   sd_bus_message *reply = NULL;
   const char *owner;
   int r;
@@ -222,20 +250,14 @@ int ctl_client_status(sd_bus *bus, struct ctl_status *out, sd_bus_error *error)
     r = get_all(bus, owner, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, slots,
                 sizeof slots / sizeof *slots, error);
   if (r >= 0)
-    r = list_terminals(bus, owner, &terminals, &out->attached, error);
+    r = count_terminals(bus, owner, &out->attached, error);
   sd_bus_message_unref(reply);
   if (r < 0) {
     ctl_status_clear(out);
     return r;
   }
-  ctl_terminals_free(terminals, out->attached);
   out->running = true;
-  if (!out->version)
-    out->version = xstrdup("");
-  if (!out->account)
-    out->account = xstrdup("");
-  if (!out->registry)
-    out->registry = xstrdup("");
+  fill_missing_strings(strings, sizeof strings / sizeof *strings);
   return 0;
 }
 

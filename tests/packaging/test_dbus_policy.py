@@ -100,7 +100,6 @@ class PolicyFiles(unittest.TestCase):
 class PolicyOnBus(unittest.TestCase):
     def setUp(self):
         self.tmp = pbtest.TempDir()
-        os.chmod(self.tmp.path, 0o711)
         with open(os.path.join(DBUS_DIR, "org.phonebind1.conf")) as f:
             policy = f.read().replace('user="phonebind"', 'user="daemon"')
         policy_path = self.tmp.join("org.phonebind1.conf")

@@ -96,22 +96,20 @@ def run(threads, duration, connections, rounds):
         nginx.terminate()
         nginx.wait(5)
         tmp.cleanup()
+    throughput = {kind: benchlib.median([s[0] for s in runs]) for kind, runs in samples.items()}
     for kind, name in (("lookup", f"lookup_{{}}_threads{threads}"),
                        ("claim", f"claim_{{}}_threads{threads}"),
                        ("nginx", f"nginx_fixed_{{}}_workers{threads}")):
-        rps = benchlib.median([s[0] for s in samples[kind]])
-        benchlib.emit(BENCH, name.format("throughput"), rps, "req/s")
-        benchlib.emit(BENCH, name.format("p50"), benchlib.median([s[1]["50"] for s in samples[kind]]),
-                      "ms")
-        benchlib.emit(BENCH, name.format("p99"), benchlib.median([s[1]["99"] for s in samples[kind]]),
-                      "ms")
+        benchlib.emit(BENCH, name.format("throughput"), throughput[kind], "req/s")
+        for p in ("50", "99"):
+            benchlib.emit(BENCH, name.format(f"p{p}"),
+                          benchlib.median([s[1][p] for s in samples[kind]]), "ms")
         errors = sum(s[2] for s in samples[kind])
         if errors and kind != "nginx":
             print(f"{kind}: {errors} non-2xx answers", file=sys.stderr)
             benchlib.emit(BENCH, name.format("errors"), errors, "responses")
     benchlib.emit(BENCH, f"lookup_vs_nginx_ratio_threads{threads}",
-                  benchlib.median([s[0] for s in samples["lookup"]])
-                  / benchlib.median([s[0] for s in samples["nginx"]]), "ratio")
+                  throughput["lookup"] / throughput["nginx"], "ratio")
 
 
 def main():

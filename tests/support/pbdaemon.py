@@ -146,8 +146,8 @@ class Listener:
 
 class Scene:
     """A private bus, the real registry, a testbed, a listener and one PC's
-    daemon: what most daemon tests start with. stop() checks that the
-    daemon exits cleanly (0: no crash, no leak under ASan)."""
+    daemon: what most daemon tests start with. stop() returns the daemon's
+    exit code, which tests check is 0: no crash, no leak under ASan."""
 
     def __init__(self, start_daemon=True, daemon_args=(), daemon_env=None):
         self.tmp = pbtest.TempDir()

@@ -60,7 +60,7 @@ static char *shown_serial(const char *serial, const struct ctl_format *format)
 json_t *ctl_terminal_json(const struct ctl_terminal *t, const struct ctl_format *format,
                           size_t id_len)
 {
-  _cleanup_free_ char *id = id_len ? ctl_shorten(t->id, id_len) : xstrdup(t->id);
+  _cleanup_free_ char *id = ctl_shorten(t->id, id_len);
   _cleanup_free_ char *serial = shown_serial(t->serial, format);
   json_t *object = json_object();
 
@@ -111,7 +111,7 @@ void ctl_print_list(FILE *out, const struct ctl_terminal *terminals, size_t coun
   table = ctl_table_new(6, headers);
   for (size_t i = 0; i < count; i++) {
     const struct ctl_terminal *t = &terminals[i];
-    _cleanup_free_ char *id = id_len ? ctl_shorten(t->id, id_len) : xstrdup(t->id);
+    _cleanup_free_ char *id = ctl_shorten(t->id, id_len);
     _cleanup_free_ char *serial = shown_serial(t->serial, format);
     const char *cells[] = { id, t->decision, t->reason, t->vendor, t->model, serial };
     const char *colors[] = { NULL, ctl_decision_color(t->decision), NULL, NULL, NULL, NULL };
@@ -151,7 +151,7 @@ static void print_field(FILE *out, const char *label, const char *value, const c
 void ctl_print_info(FILE *out, const struct ctl_terminal *t, const struct ctl_format *format)
 {
   size_t id_len = id_len_for(t, 1, format, false);
-  _cleanup_free_ char *id = id_len ? ctl_shorten(t->id, id_len) : xstrdup(t->id);
+  _cleanup_free_ char *id = ctl_shorten(t->id, id_len);
   _cleanup_free_ char *serial = shown_serial(t->serial, format);
   char first[64], last[64];
 
@@ -240,7 +240,7 @@ void ctl_print_event(FILE *out, const struct ctl_event *event, const struct ctl_
 {
   const char *handle = event->path ? ctl_handle_of(event->path) : "";
   bool shorten = format->ids == CTL_IDS_SHORT || (format->ids == CTL_IDS_AUTO && !format->json);
-  _cleanup_free_ char *id = shorten ? ctl_shorten(handle, CTL_SHORT_ID_LEN) : xstrdup(handle);
+  _cleanup_free_ char *id = ctl_shorten(handle, shorten ? CTL_SHORT_ID_LEN : 0);
   _cleanup_free_ char *clean_id = text_sanitize(id);
   const char *color;
   char clock[32];

@@ -45,7 +45,7 @@ char *ctl_redact(const char *s, size_t keep)
 
 char *ctl_shorten(const char *id, size_t len)
 {
-  return xstrndup(id, offset_of_char(id, len));
+  return len ? xstrndup(id, offset_of_char(id, len)) : xstrdup(id);
 }
 
 size_t ctl_unique_prefix_len(const char *const *ids, size_t count, size_t min)

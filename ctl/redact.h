@@ -14,7 +14,8 @@
  * be redacting it. Owned by the caller. */
 char *ctl_redact(const char *s, size_t keep);
 
-/* The first len characters of id (all of it when shorter). */
+/* The first len characters of id (all of it when shorter, or when len
+ * is 0). */
 char *ctl_shorten(const char *id, size_t len);
 
 /* The fewest characters, at least min, that tell each of the ids from the

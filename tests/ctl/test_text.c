@@ -55,6 +55,7 @@ static void test_shorten(void **state)
   check_string(ctl_shorten("0123456789abcdef", 8), "01234567");
   check_string(ctl_shorten("0123", 8), "0123");
   check_string(ctl_shorten("", 8), "");
+  check_string(ctl_shorten("0123456789abcdef", 0), "0123456789abcdef"); /* 0: all of it */
   check_string(ctl_shorten("\xc3\xa9\xc3\xa9\xc3\xa9", 2), "\xc3\xa9\xc3\xa9");
 }
 

@@ -26,14 +26,18 @@ def cache():
     return values
 
 
+def install_staged(root):
+    """`cmake --install` of this build into DESTDIR=root."""
+    subprocess.run(["cmake", "--install", pbtest.BUILD_DIR], env=dict(os.environ, DESTDIR=root),
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 class Install(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = pbtest.TempDir()
         cls.root = cls.tmp.join("root")
-        env = dict(os.environ, DESTDIR=cls.root)
-        subprocess.run(["cmake", "--install", pbtest.BUILD_DIR], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        install_staged(cls.root)
         cls.cache = cache()
 
     @classmethod

@@ -14,7 +14,7 @@ import subprocess
 import unittest
 
 import pbtest
-from test_install import cache
+from test_install import cache, install_staged
 
 SPEC = os.path.join(pbtest.SOURCE_DIR, "packaging", "rpm", "phonebind.spec")
 
@@ -60,9 +60,7 @@ class RpmSpec(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = pbtest.TempDir()
         cls.root = cls.tmp.join("root")
-        subprocess.run(["cmake", "--install", pbtest.BUILD_DIR],
-                       env=dict(os.environ, DESTDIR=cls.root), check=True,
-                       stdout=subprocess.DEVNULL)
+        install_staged(cls.root)
         cls.installed = sorted("/" + os.path.relpath(os.path.join(d, f), cls.root)
                                for d, _, names in os.walk(cls.root) for f in names)
         with open(SPEC) as f:

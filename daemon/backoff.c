@@ -17,7 +17,11 @@ double backoff_next_delay(struct backoff *backoff, double random_unit)
   double delay = backoff->initial_s * ldexp(1.0, (int)exponent) * (1.0 + random_unit / 2.0);
 
   backoff->attempt++;
-  return delay < backoff->cap_s ? delay : backoff->cap_s;
+  if (delay < backoff->cap_s)
+    return delay;
+  /* Still random at the cap: PCs that lost the registry together must
+   * not come back in lockstep. */
+  return backoff->cap_s * (0.75 + random_unit / 4.0);
 }
 
 void backoff_reset(struct backoff *backoff)

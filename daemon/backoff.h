@@ -10,6 +10,7 @@ struct backoff {
 
 void backoff_init(struct backoff *backoff, double initial_s, double cap_s);
 /* Delay before the next attempt, in seconds, and counts one more failure:
- * min(cap, initial * 2^attempt * (1 + random_unit / 2)), random_unit in [0, 1). */
+ * initial * 2^attempt * (1 + random_unit / 2) while that is below the cap,
+ * then cap * (0.75 + random_unit / 4); random_unit in [0, 1). */
 double backoff_next_delay(struct backoff *backoff, double random_unit);
 void backoff_reset(struct backoff *backoff);

@@ -31,14 +31,23 @@ int cliconf_load_file(const struct cliconf *conf, const char *path)
   return r < 0 ? -1 : 0;
 }
 
+/* The file named by --config however getopt accepts it (-cFILE, --conf
+ * FILE, --config=FILE...): looking for the exact spellings missed the
+ * others, which then parsed without error and skipped the file. A first
+ * getopt pass, silent: the second one reports the errors. */
 const char *cliconf_config_path(const struct cliconf *conf, int argc, char **argv)
 {
-  for (int i = 1; i < argc; i++) {
-    if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
-      return argv[i + 1];
-    if (strncmp(argv[i], "--config=", 9) == 0)
-      return argv[i] + 9;
-  }
+  const char *path = NULL;
+  int saved_opterr = opterr, opt;
+
+  opterr = 0;
+  optind = 0; /* glibc: start afresh, whatever an earlier parse left */
+  while ((opt = getopt_long(argc, argv, conf->short_options, conf->options, NULL)) != -1)
+    if (opt == 'c')
+      path = optarg;
+  opterr = saved_opterr;
+  if (path)
+    return path;
   if (conf->default_config && access(conf->default_config, F_OK) == 0)
     return conf->default_config;
   return NULL;
@@ -59,7 +68,7 @@ int cliconf_parse(const struct cliconf *conf, int argc, char **argv)
 
   if (config && cliconf_load_file(conf, config) < 0)
     return -1;
-  optind = 1;
+  optind = 0;
   while ((opt = getopt_long(argc, argv, conf->short_options, conf->options, NULL)) != -1) {
     const char *key = option_name(conf, opt);
     if (opt == 'h') {

@@ -1,6 +1,9 @@
 /* Runs the identity helper; see identity_helper.h. The child is reaped
  * through a pidfd, so the daemon needs no global SIGCHLD handler, and it
- * runs in a process group of its own so a timeout kills all it started. */
+ * runs in a process group of its own so a timeout kills all it started.
+ * Nothing here waits: a helper killed while stuck in uninterruptible USB
+ * I/O dies only when the I/O ends, and a blocking waitpid would freeze
+ * the whole loop (D-Bus, udev, the watchdog) until then. */
 #include "identity_helper.h"
 
 #include "log.h"
@@ -20,6 +23,7 @@
 #define OUTPUT_MAX 4096
 
 struct identity_query {
+  struct event_base *base;
   pid_t pid;
   int pidfd, out_fd;
   struct event *on_output, *on_exit, *on_timeout;
@@ -31,6 +35,28 @@ struct identity_query {
   void *userdata;
 };
 
+/* The loop reaps a killed helper whenever it is really gone. */
+static void on_killed_exit(evutil_socket_t pidfd, short events, void *arg)
+{
+  siginfo_t info;
+
+  (void)events;
+  (void)arg;
+  waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG);
+  close(pidfd);
+}
+
+static void kill_and_reap_later(struct identity_query *query)
+{
+  kill(-query->pid, SIGKILL);
+  if (query->pidfd < 0 ||
+      event_base_once(query->base, query->pidfd, EV_READ, on_killed_exit, NULL, NULL) < 0) {
+    waitpid(query->pid, NULL, WNOHANG); /* best effort: a zombie at worst */
+    return;
+  }
+  query->pidfd = -1; /* the reaper owns it now */
+}
+
 static void query_free(struct identity_query *query)
 {
   if (query->on_output)
@@ -39,10 +65,8 @@ static void query_free(struct identity_query *query)
     event_free(query->on_exit);
   if (query->on_timeout)
     event_free(query->on_timeout);
-  if (!query->exited && query->pid > 0) {
-    kill(-query->pid, SIGKILL);
-    waitpid(query->pid, NULL, 0); /* immediate after SIGKILL; no zombie left */
-  }
+  if (!query->exited && query->pid > 0)
+    kill_and_reap_later(query);
   if (query->out_fd >= 0)
     close(query->out_fd);
   if (query->pidfd >= 0)
@@ -100,11 +124,12 @@ static void on_exit_(evutil_socket_t fd, short events, void *arg)
 
   (void)fd;
   (void)events;
+  /* anything it left behind, while the zombie still holds the group's id */
+  kill(-query->pid, SIGKILL);
   if (waitpid(query->pid, &query->status, WNOHANG) != query->pid)
     return;
   query->exited = true;
   event_del(query->on_exit);
-  kill(-query->pid, SIGKILL); /* anything it left behind */
   maybe_finish(query);
 }
 
@@ -194,8 +219,8 @@ int identity_helper_run(struct event_base *base, const char *command,
   if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
     return -errno;
   query = xcalloc(1, sizeof *query);
-  *query = (struct identity_query){.pidfd = -1, .out_fd = pipe_fds[0], .done = done,
-                                   .userdata = userdata};
+  *query = (struct identity_query){.base = base, .pidfd = -1, .out_fd = pipe_fds[0],
+                                   .done = done, .userdata = userdata};
   env = helper_environment(device);
   query->pid = fork();
   if (query->pid == 0) {

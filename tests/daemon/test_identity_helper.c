@@ -1,7 +1,9 @@
 /* The identity helper, run for real through /bin/sh: a valid IMEI, one
  * with a wrong check digit, garbage, nothing, a non-zero exit, a helper
  * that hangs (killed at the timeout, its process group with it, no zombie
- * left), the device's details in its environment, and cancel. */
+ * left once the loop ran), the device's details in its environment, and
+ * cancel. waitpid and waitid are wrapped (-Wl,--wrap) to catch a wait
+ * that blocks the event loop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,27 @@
 #include <unistd.h>
 
 #include "identity_helper.h"
+
+/* Every wait the module makes, checked: none may block. */
+static int blocking_waits;
+
+pid_t __real_waitpid(pid_t pid, int *status, int options);
+pid_t __wrap_waitpid(pid_t pid, int *status, int options);
+pid_t __wrap_waitpid(pid_t pid, int *status, int options)
+{
+  if (!(options & WNOHANG))
+    blocking_waits++;
+  return __real_waitpid(pid, status, options);
+}
+
+int __real_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options);
+int __wrap_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options);
+int __wrap_waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+  if (!(options & WNOHANG))
+    blocking_waits++;
+  return __real_waitid(idtype, id, info, options);
+}
 
 struct result {
   bool done;
@@ -50,6 +73,7 @@ static double run(const char *command, long timeout_ms, struct result *result)
   while (!result->done)
     event_base_loop(base, EVLOOP_ONCE);
   clock_gettime(CLOCK_MONOTONIC, &end);
+  event_base_dispatch(base); /* until a killed helper is reaped */
   event_base_free(base);
   return (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
 }
@@ -139,13 +163,36 @@ static void test_cancel(void **state)
   assert_false(result.done);
   usleep(100000);
   assert_false(any_process_named("sleep 32.5"));
+  event_base_dispatch(base);
+  assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* reaped by the loop */
   event_base_free(base);
+}
+
+/* Fault: a killed helper was reaped with a blocking waitpid on the event
+ * loop. A helper stuck in uninterruptible USB I/O does not die at
+ * SIGKILL until the I/O ends, and meanwhile nothing else ran. Whether
+ * the helper dies at once or late, the module must never wait for it. */
+static void test_never_waits_on_the_loop(void **state)
+{
+  struct event_base *base = event_base_new();
+  struct identity_query *query;
+  struct result result;
+  (void)state;
+  blocking_waits = 0;
+  run("sleep 33.5", 200, &result); /* killed at the timeout */
+  assert_int_equal(identity_helper_run(base, "sleep 33.6", &device, 5000, on_done, &result,
+                                       &query), 0);
+  identity_query_cancel(query); /* killed by a detach */
+  event_base_dispatch(base);
+  event_base_free(base);
+  assert_int_equal(blocking_waits, 0);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_answers),
                                      cmocka_unit_test(test_hang_is_killed),
-                                     cmocka_unit_test(test_cancel)};
+                                     cmocka_unit_test(test_cancel),
+                                     cmocka_unit_test(test_never_waits_on_the_loop)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

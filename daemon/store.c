@@ -6,6 +6,7 @@
 #include "hash.h"
 #include "log.h"
 #include "pctenc.h"
+#include "seal.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -14,10 +15,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#define STORE_SCHEMA_VERSION 1
 #define STORE_KEY_MAX 64
 
-static const char schema_v1[] =
+/* migrations[v] brings a store of version v to v + 1. */
+static const char *const migrations[] = {
   "CREATE TABLE terminals ("
   "  id_hash BLOB PRIMARY KEY,"
   "  vendor TEXT NOT NULL,"
@@ -25,12 +26,27 @@ static const char schema_v1[] =
   "  serial TEXT NOT NULL,"
   "  first_seen INTEGER NOT NULL,"
   "  last_seen INTEGER NOT NULL,"
-  "  bound_since INTEGER NOT NULL) WITHOUT ROWID;";
+  "  bound_since INTEGER NOT NULL) WITHOUT ROWID;",
+  /* 2: counters (the Phonebind-Seq reservation) and pending releases,
+   * whose identifier is sealed: the DELETE must be sent again after a
+   * restart, and an IMEI is never kept in the clear */
+  "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+  "CREATE TABLE releases ("
+  "  id_hash BLOB PRIMARY KEY,"
+  "  sealed_id BLOB NOT NULL,"
+  "  account TEXT NOT NULL,"
+  "  since INTEGER NOT NULL) WITHOUT ROWID;",
+};
+#define STORE_SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 
 struct store {
   sqlite3 *db;
+  uint8_t raw_key[STORE_KEY_MAX]; /* seals pending releases */
+  size_t raw_key_len;
   struct hash_hmac_key *key; /* turns identifiers into the rows' keys */
-  sqlite3_stmt *select, *upsert, *touch, *delete;
+  sqlite3_stmt *select, *upsert, *touch, *delete, *delete_all;
+  sqlite3_stmt *counter_get, *counter_set;
+  sqlite3_stmt *release_add, *release_drop, *release_list;
 };
 
 static int store_errno(int rc)
@@ -89,12 +105,13 @@ static int migrate(struct store *store)
     return r;
   if (version > STORE_SCHEMA_VERSION)
     return -EBADMSG; /* written by a newer phonebindd: do not touch */
-  if (version < 1) {
+  for (; version < STORE_SCHEMA_VERSION && r == 0; version++) {
+    _cleanup_free_ char *bump = xasprintf("PRAGMA user_version = %d; COMMIT", version + 1);
     r = exec(store, "BEGIN IMMEDIATE");
     if (r == 0)
-      r = exec(store, schema_v1);
+      r = exec(store, migrations[version]);
     if (r == 0)
-      r = exec(store, "PRAGMA user_version = 1; COMMIT");
+      r = exec(store, bump);
     if (r < 0)
       exec(store, "ROLLBACK");
   }
@@ -125,6 +142,22 @@ static int prepare_all(struct store *store)
     r = prepare(store, "UPDATE terminals SET last_seen = ?2 WHERE id_hash = ?1", &store->touch);
   if (r == 0)
     r = prepare(store, "DELETE FROM terminals WHERE id_hash = ?1", &store->delete);
+  if (r == 0)
+    r = prepare(store, "DELETE FROM terminals", &store->delete_all);
+  if (r == 0)
+    r = prepare(store, "SELECT value FROM counters WHERE name = ?1", &store->counter_get);
+  if (r == 0)
+    r = prepare(store, "INSERT OR REPLACE INTO counters (name, value) VALUES (?1, ?2)",
+                &store->counter_set);
+  if (r == 0)
+    r = prepare(store,
+                "INSERT OR REPLACE INTO releases (id_hash, sealed_id, account, since)"
+                " VALUES (?1, ?2, ?3, ?4)",
+                &store->release_add);
+  if (r == 0)
+    r = prepare(store, "DELETE FROM releases WHERE id_hash = ?1", &store->release_drop);
+  if (r == 0)
+    r = prepare(store, "SELECT sealed_id, account, since FROM releases", &store->release_list);
   return r;
 }
 
@@ -154,6 +187,8 @@ int store_open(const char *path, const uint8_t *key, size_t key_len, struct stor
     return -EINVAL;
   store = xcalloc(1, sizeof *store);
   store->key = hash_hmac_key_new(key, key_len);
+  memcpy(store->raw_key, key, key_len);
+  store->raw_key_len = key_len;
   rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   r = store_errno(rc);
   if (r == -EROFS || r == -EACCES || r == -ENOENT)
@@ -186,8 +221,15 @@ void store_close(struct store *store)
   sqlite3_finalize(store->upsert);
   sqlite3_finalize(store->touch);
   sqlite3_finalize(store->delete);
+  sqlite3_finalize(store->delete_all);
+  sqlite3_finalize(store->counter_get);
+  sqlite3_finalize(store->counter_set);
+  sqlite3_finalize(store->release_add);
+  sqlite3_finalize(store->release_drop);
+  sqlite3_finalize(store->release_list);
   sqlite3_close(store->db);
   hash_hmac_key_free(store->key);
+  explicit_bzero(store->raw_key, sizeof store->raw_key);
   free(store);
 }
 
@@ -270,6 +312,84 @@ int store_forget_terminal(struct store *store, const char *terminal_id)
 
   bind_id(store, store->delete, terminal_id, hash);
   return finish(store->delete, sqlite3_step(store->delete));
+}
+
+int store_forget_all_terminals(struct store *store)
+{
+  return finish(store->delete_all, sqlite3_step(store->delete_all));
+}
+
+int store_get_counter(struct store *store, const char *name, uint64_t *out_value)
+{
+  int rc;
+
+  sqlite3_bind_text(store->counter_get, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(store->counter_get);
+  *out_value = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(store->counter_get, 0) : 0;
+  return finish(store->counter_get, rc);
+}
+
+int store_set_counter(struct store *store, const char *name, uint64_t value)
+{
+  sqlite3_bind_text(store->counter_set, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(store->counter_set, 2, (sqlite3_int64)value);
+  return finish(store->counter_set, sqlite3_step(store->counter_set));
+}
+
+int store_add_release(struct store *store, const char *terminal_id, const char *account,
+                      uint64_t since)
+{
+  sqlite3_stmt *stmt = store->release_add;
+  uint8_t hash[HASH_SHA256_LEN];
+  _cleanup_free_ uint8_t *sealed = NULL;
+  size_t sealed_len;
+  int r = seal_data(store->raw_key, store->raw_key_len, terminal_id, strlen(terminal_id), &sealed,
+                    &sealed_len);
+
+  if (r < 0)
+    return r;
+  bind_id(store, stmt, terminal_id, hash);
+  sqlite3_bind_blob(stmt, 2, sealed, (int)sealed_len, SQLITE_STATIC);
+  sqlite3_bind_text(stmt, 3, account, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(stmt, 4, (sqlite3_int64)since);
+  return finish(stmt, sqlite3_step(stmt));
+}
+
+int store_drop_release(struct store *store, const char *terminal_id)
+{
+  uint8_t hash[HASH_SHA256_LEN];
+
+  bind_id(store, store->release_drop, terminal_id, hash);
+  return finish(store->release_drop, sqlite3_step(store->release_drop));
+}
+
+/* A row sealed under another key (the store key was replaced) cannot be
+ * sent again: it is skipped, and said so. */
+static void report_release_row(struct store *store, sqlite3_stmt *stmt, store_release_fn fn,
+                               void *userdata)
+{
+  _cleanup_free_ uint8_t *plain = NULL;
+  size_t plain_len;
+  const char *account = (const char *)sqlite3_column_text(stmt, 1);
+  int r = seal_open(store->raw_key, store->raw_key_len, sqlite3_column_blob(stmt, 0),
+                    (size_t)sqlite3_column_bytes(stmt, 0), &plain, &plain_len);
+
+  if (r < 0 || strlen((const char *)plain) != plain_len) {
+    log_err("a pending release in the local store cannot be read (sealed with another key)");
+    return;
+  }
+  fn((const char *)plain, account ? account : "", (uint64_t)sqlite3_column_int64(stmt, 2),
+     userdata);
+}
+
+int store_foreach_release(struct store *store, store_release_fn fn, void *userdata)
+{
+  sqlite3_stmt *stmt = store->release_list;
+  int rc;
+
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    report_release_row(store, stmt, fn, userdata);
+  return finish(stmt, rc);
 }
 
 void store_entry_clear(struct store_entry *entry)

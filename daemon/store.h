@@ -34,5 +34,24 @@ int store_record_binding(struct store *store, const char *terminal_id,
 int store_touch_terminal(struct store *store, const char *terminal_id, uint64_t now);
 /* Drops the record; 0 (also when there was none) or -errno. */
 int store_forget_terminal(struct store *store, const char *terminal_id);
+/* Drops every record (the account they were made with is gone). */
+int store_forget_all_terminals(struct store *store);
+
+/* Named counters that must outlive the process (the Phonebind-Seq
+ * reservation). An absent counter reads 0. 0 or -errno. */
+int store_get_counter(struct store *store, const char *name, uint64_t *out_value);
+int store_set_counter(struct store *store, const char *name, uint64_t value);
+
+/* Releases whose outcome the registry has not confirmed yet: written
+ * before the DELETE is sent, dropped once it is settled. The identifier
+ * is sealed with the store's key. 0 or -errno. */
+int store_add_release(struct store *store, const char *terminal_id, const char *account,
+                      uint64_t since);
+int store_drop_release(struct store *store, const char *terminal_id);
+/* Calls fn for every pending release; the strings are borrowed for the
+ * call. fn must not change the store. */
+typedef void (*store_release_fn)(const char *terminal_id, const char *account, uint64_t since,
+                                 void *userdata);
+int store_foreach_release(struct store *store, store_release_fn fn, void *userdata);
 
 void store_entry_clear(struct store_entry *entry);

@@ -7,6 +7,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +53,43 @@ static int write_all(int fd, const void *buf, size_t len)
   return 0;
 }
 
-/* Temporary file in the same directory, fsync, rename: a crash leaves
- * either no file or the whole file, never a truncated secret. */
-static int write_atomically(const char *path, const void *data, size_t len)
+/* The directory entry a rename made is durable only once the directory
+ * itself is synced: without it a crash can leave the old name, or none. */
+static int sync_directory_of(const char *path)
+{
+  _cleanup_free_ char *copy = xstrdup(path);
+  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r = 0;
+
+  if (fd < 0)
+    return -errno;
+  if (fsync(fd) < 0)
+    r = -errno;
+  close(fd);
+  return r;
+}
+
+/* Moves tmp to path; with replace false, -EEXIST when path exists. Where
+ * the file system has no RENAME_NOREPLACE, link() refuses an existing
+ * name just as well. */
+static int move_into_place(const char *tmp, const char *path, bool replace)
+{
+  if (replace)
+    return rename(tmp, path) < 0 ? -errno : 0;
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS)
+    return -errno;
+  if (link(tmp, path) < 0)
+    return -errno;
+  unlink(tmp);
+  return 0;
+}
+
+/* Temporary file in the same directory, fsync, rename, fsync of the
+ * directory: a crash leaves either no file or the whole file, never a
+ * truncated secret, and a file that was reported written stays. */
+static int write_atomically(const char *path, const void *data, size_t len, bool replace)
 {
   _cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
   int fd, r;
@@ -66,26 +102,34 @@ static int write_atomically(const char *path, const void *data, size_t len)
     r = -errno;
   if (close(fd) < 0 && r == 0)
     r = -errno;
-  if (r == 0 && rename(tmp, path) < 0)
-    r = -errno;
-  if (r < 0)
+  if (r == 0)
+    r = move_into_place(tmp, path, replace);
+  if (r < 0) {
     unlink(tmp);
-  return r;
+    return r;
+  }
+  return sync_directory_of(path);
 }
 
-static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *out_len)
+static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *out_len,
+                     mode_t *out_mode)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
   int r;
 
   if (fd < 0)
     return -errno;
   r = read_all(fd, buf, cap, out_len);
+  if (r == 0 && out_mode)
+    r = fstat(fd, &st) < 0 ? -errno : 0;
+  if (r == 0 && out_mode)
+    *out_mode = st.st_mode;
   close(fd);
   return r;
 }
 
-int secret_file_load_or_create(const char *path, uint8_t *key, size_t len)
+int secret_file_load(const char *path, uint8_t *key, size_t len, mode_t *out_mode)
 {
   uint8_t buf[256];
   size_t got;
@@ -93,19 +137,31 @@ int secret_file_load_or_create(const char *path, uint8_t *key, size_t len)
 
   if (len > sizeof buf - 1)
     return -EINVAL;
-  r = read_file(path, buf, len + 1, &got);
-  if (r == 0) {
-    if (got != len)
-      return -EBADMSG;
+  r = read_file(path, buf, len + 1, &got, out_mode);
+  if (r == 0 && got != len)
+    r = -EBADMSG;
+  if (r == 0)
     memcpy(key, buf, len);
-    return 0;
-  }
-  if (r != -ENOENT)
-    return r;
-  r = hash_random_bytes(key, len);
-  if (r < 0)
-    return r;
-  return write_atomically(path, key, len);
+  explicit_bzero(buf, sizeof buf);
+  return r;
+}
+
+int secret_file_create(const char *path, uint8_t *key, size_t len)
+{
+  int r = hash_random_bytes(key, len);
+
+  return r < 0 ? r : write_atomically(path, key, len, false);
+}
+
+int secret_file_load_or_create(const char *path, uint8_t *key, size_t len)
+{
+  int r = secret_file_load(path, key, len, NULL);
+
+  if (r == -ENOENT)
+    r = secret_file_create(path, key, len);
+  if (r == -EEXIST) /* another process made it a moment ago: use that one */
+    r = secret_file_load(path, key, len, NULL);
+  return r;
 }
 
 int secret_file_read_text(const char *path, char **out_text)
@@ -114,7 +170,7 @@ int secret_file_read_text(const char *path, char **out_text)
   size_t len, start = 0;
   int r;
 
-  r = read_file(path, buf, sizeof buf, &len);
+  r = read_file(path, buf, sizeof buf, &len, NULL);
   if (r < 0)
     return r;
   if (len > SECRET_TEXT_MAX)
@@ -131,5 +187,5 @@ int secret_file_read_text(const char *path, char **out_text)
 
 int secret_file_write_text(const char *path, const char *text)
 {
-  return write_atomically(path, text, strlen(text));
+  return write_atomically(path, text, strlen(text), true);
 }

@@ -1,5 +1,7 @@
 /* Key files are created once with mode 0600 and read back unchanged; a
- * key file of the wrong size is refused rather than silently replaced. */
+ * key file of the wrong size is refused rather than silently replaced;
+ * creating a key never replaces one that is there (a key another process
+ * made a moment before would be lost); loading reports the file's mode. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +34,29 @@ static void test_create_and_reload(void **state)
   rmdir(dir);
 }
 
+static void test_create_never_replaces(void **state)
+{
+  char dir[] = "/tmp/phonebind-secret-XXXXXX", path[64];
+  uint8_t a[32], b[32];
+  mode_t mode = 0;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/key", dir);
+  assert_int_equal(secret_file_load(path, a, sizeof a, &mode), -ENOENT);
+  assert_int_equal(secret_file_create(path, a, sizeof a), 0);
+  assert_int_equal(secret_file_create(path, b, sizeof b), -EEXIST);
+  assert_int_equal(secret_file_load(path, b, sizeof b, &mode), 0);
+  assert_memory_equal(a, b, sizeof a);
+  assert_int_equal(mode & 07777, 0600);
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_int_equal(secret_file_load(path, b, sizeof b, &mode), 0);
+  assert_int_equal(mode & 07777, 0640);
+  assert_int_equal(secret_file_load(path, b, 16, NULL), -EBADMSG);
+  unlink(path);
+  /* no temporary file is left behind by the refused create */
+  assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_text(void **state)
 {
   char dir[] = "/tmp/phonebind-secret-XXXXXX", path[64];
@@ -52,6 +77,7 @@ static void test_text(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_create_and_reload),
+                                     cmocka_unit_test(test_create_never_replaces),
                                      cmocka_unit_test(test_text)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,11 @@
  * so SQLite and (later) PostgreSQL are two entries, not two code paths
  * through the HTTP layer. The backend never sees a raw terminal identifier
  * or token: only their keyed hash and SHA-256. Every operation is safe to
- * call from any HTTP thread at once. */
+ * call from any HTTP thread at once. Times (`now`) are milliseconds since
+ * the epoch. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +51,14 @@ struct backend_ops {
   /* 1 and the account id when the token hash belongs to one, 0 when not. */
   int (*find_account)(struct backend *backend, const uint8_t token_hash[HASH_SHA256_LEN],
                       char *out_account);
+  /* The database's check value of the terminal-id key: 1 and out_check
+   * set, or 0 when it has none. *out_keyed tells whether it holds data
+   * hashed with some key (bindings), which a new key would orphan. */
+  int (*read_key_check)(struct backend *backend, uint8_t out_check[HASH_SHA256_LEN],
+                        bool *out_keyed);
+  /* Stores check unless the database has a check value already: 0 when
+   * the stored value is (now) check, -EKEYREJECTED when it is another. */
+  int (*store_key_check)(struct backend *backend, const uint8_t check[HASH_SHA256_LEN]);
 };
 
 /* Every backend starts with this, so callers can reach the ops. */

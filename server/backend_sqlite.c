@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define KEY_CHECK_NAME "terminal-key-check"
 
 static const char schema_v1[] =
   "CREATE TABLE accounts ("
@@ -31,6 +32,17 @@ static const char schema_v1[] =
   "  account_id TEXT NOT NULL REFERENCES accounts(id),"
   "  bound_at INTEGER NOT NULL,"
   "  renewed_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* Version 2: the key's check value; times in milliseconds, as the
+ * contract keeps them (version 1 kept seconds). */
+static const char schema_v2[] =
+  "CREATE TABLE meta ("
+  "  name TEXT PRIMARY KEY,"
+  "  value BLOB NOT NULL) WITHOUT ROWID;"
+  "UPDATE accounts SET created_at = created_at * 1000;"
+  "UPDATE bindings SET bound_at = bound_at * 1000, renewed_at = renewed_at * 1000;";
+
+static const char *const schema_steps[SCHEMA_VERSION + 1] = {[1] = schema_v1, [2] = schema_v2};
 
 struct backend_sqlite {
   struct backend base;
@@ -123,6 +135,24 @@ static int read_user_version(sqlite3 *db, int *out_version)
   return rc == SQLITE_ROW ? 0 : errno_from_sqlite(rc);
 }
 
+/* One schema step in a transaction of its own: a crash in the middle
+ * leaves the version before, never half of this one. */
+static int migrate_step(sqlite3 *db, int version)
+{
+  char set_version[48];
+  int r;
+
+  snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d; COMMIT", version);
+  r = exec_sql(db, "BEGIN IMMEDIATE");
+  if (r == 0)
+    r = exec_sql(db, schema_steps[version]);
+  if (r == 0)
+    r = exec_sql(db, set_version);
+  if (r < 0)
+    exec_sql(db, "ROLLBACK");
+  return r;
+}
+
 /* Brings the schema to SCHEMA_VERSION, one step per version, each in its
  * own transaction. A newer file than this program knows is refused. */
 static int migrate(sqlite3 *db, const char *path)
@@ -137,18 +167,12 @@ static int migrate(sqlite3 *db, const char *path)
             SCHEMA_VERSION);
     return -EPROTO;
   }
-  if (version < 1) {
-    r = exec_sql(db, "BEGIN IMMEDIATE");
-    if (r == 0)
-      r = exec_sql(db, schema_v1);
-    if (r == 0)
-      r = exec_sql(db, "PRAGMA user_version = 1; COMMIT");
-    if (r < 0) {
-      exec_sql(db, "ROLLBACK");
-      return r;
-    }
+  for (int next = version + 1; next <= SCHEMA_VERSION && r == 0; next++) {
+    r = migrate_step(db, next);
+    if (r == 0 && version > 0)
+      log_info("database %s: schema upgraded to version %d", path, next);
   }
-  return 0;
+  return r;
 }
 
 /* A one-row query keyed by a hash whose first column is an account id:
@@ -320,6 +344,76 @@ static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, 
   return r;
 }
 
+/* A start-up query of one row and one column: 1 and the statement left
+ * on its row for the caller to read, 0 when there is none, or -errno.
+ * The caller finalizes *out_stmt in every case. */
+static int query_row(sqlite3 *db, const char *sql, sqlite3_stmt **out_stmt)
+{
+  int rc = sqlite3_prepare_v2(db, sql, -1, out_stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(*out_stmt);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+}
+
+static int read_key_check_locked(struct backend_sqlite *be, uint8_t out_check[HASH_SHA256_LEN])
+{
+  sqlite3_stmt *stmt = NULL;
+  int r = query_row(be->db, "SELECT value FROM meta WHERE name = '" KEY_CHECK_NAME "'", &stmt);
+
+  if (r == 1 && sqlite3_column_bytes(stmt, 0) == HASH_SHA256_LEN)
+    memcpy(out_check, sqlite3_column_blob(stmt, 0), HASH_SHA256_LEN);
+  else if (r == 1)
+    r = -EBADMSG;
+  sqlite3_finalize(stmt);
+  return r;
+}
+
+static int sqlite_read_key_check(struct backend *base, uint8_t *out_check, bool *out_keyed)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  sqlite3_stmt *stmt = NULL;
+  int r;
+
+  pthread_mutex_lock(&be->lock);
+  r = query_row(be->db, "SELECT EXISTS (SELECT 1 FROM bindings)", &stmt);
+  if (r == 1)
+    *out_keyed = sqlite3_column_int(stmt, 0) != 0;
+  sqlite3_finalize(stmt);
+  if (r >= 0)
+    r = read_key_check_locked(be, out_check);
+  pthread_mutex_unlock(&be->lock);
+  return r;
+}
+
+static int sqlite_store_key_check(struct backend *base, const uint8_t *check)
+{
+  struct backend_sqlite *be = (struct backend_sqlite *)base;
+  uint8_t stored[HASH_SHA256_LEN];
+  sqlite3_stmt *stmt = NULL;
+  int r, rc;
+
+  pthread_mutex_lock(&be->lock);
+  rc = sqlite3_prepare_v2(be->db,
+                          "INSERT INTO meta (name, value) VALUES ('" KEY_CHECK_NAME "', ?1)"
+                          " ON CONFLICT (name) DO NOTHING",
+                          -1, &stmt, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_blob(stmt, 1, check, HASH_SHA256_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+  }
+  sqlite3_finalize(stmt);
+  r = rc == SQLITE_DONE ? read_key_check_locked(be, stored) : errno_from_sqlite(rc);
+  if (r == 0)
+    r = -EIO; /* stored, yet not there */
+  else if (r == 1)
+    r = hash_equal_ct(stored, check, HASH_SHA256_LEN) ? 0 : -EKEYREJECTED;
+  pthread_mutex_unlock(&be->lock);
+  return r;
+}
+
 static void sqlite_close(struct backend *base)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
@@ -431,4 +525,6 @@ const struct backend_ops backend_sqlite_ops = {
   .release = sqlite_release,
   .create_account = sqlite_create_account,
   .find_account = sqlite_find_account,
+  .read_key_check = sqlite_read_key_check,
+  .store_key_check = sqlite_store_key_check,
 };

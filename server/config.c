@@ -21,6 +21,7 @@ static const char usage[] =
   "  -d, --database URI       sqlite:PATH or a path (default registry.db)\n"
   "  -s, --state-dir DIR      where the registry keeps its key\n"
   "                           (default $STATE_DIRECTORY, else the database's directory)\n"
+  "      --key-file FILE      the terminal-id key (default STATE-DIR/terminal-id.key)\n"
   "  -c, --config FILE        read settings from FILE (INI, same keys as these flags)\n"
   "  -t, --threads N          HTTP threads (default 1)\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
@@ -29,7 +30,8 @@ static const char usage[] =
 
 static const struct option options[] = {
   {"listen", required_argument, NULL, 'l'},   {"database", required_argument, NULL, 'd'},
-  {"state-dir", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+  {"state-dir", required_argument, NULL, 's'}, {"key-file", required_argument, NULL, 'K'},
+  {"config", required_argument, NULL, 'c'},
   {"threads", required_argument, NULL, 't'},  {"log-level", required_argument, NULL, 'L'},
   {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -52,6 +54,8 @@ static int config_set(struct registry_config *config, const char *key, const cha
     replace(&config->database, value);
   } else if (strcmp(key, "state-dir") == 0) {
     replace(&config->state_dir, value);
+  } else if (strcmp(key, "key-file") == 0) {
+    replace(&config->key_file, value);
   } else if (strcmp(key, "threads") == 0) {
     long n = strtol(value, &end, 10);
     if (*value == '\0' || *end != '\0' || n < 1 || n > 64) {
@@ -102,6 +106,7 @@ void registry_config_clear(struct registry_config *config)
   free(config->listen);
   free(config->database);
   free(config->state_dir);
+  free(config->key_file);
 }
 
 char *registry_config_state_dir(const struct registry_config *config)
@@ -121,4 +126,14 @@ char *registry_config_state_dir(const struct registry_config *config)
   dir = xstrdup(dirname(copy));
   free(copy);
   return dir;
+}
+
+char *registry_config_key_file(const struct registry_config *config)
+{
+  _cleanup_free_ char *state_dir = NULL;
+
+  if (config->key_file)
+    return xstrdup(config->key_file);
+  state_dir = registry_config_state_dir(config);
+  return xasprintf("%s/terminal-id.key", state_dir);
 }

@@ -6,6 +6,7 @@ struct registry_config {
   char *listen;    /* ADDR:PORT */
   char *database;  /* URI */
   char *state_dir; /* NULL: $STATE_DIRECTORY, else the database's directory */
+  char *key_file;  /* NULL: <state dir>/terminal-id.key */
   int threads;
   int log_level;
 };
@@ -17,3 +18,5 @@ void registry_config_clear(struct registry_config *config);
 
 /* The state directory that applies: owned by the caller. */
 char *registry_config_state_dir(const struct registry_config *config);
+/* The key file that applies: owned by the caller. */
+char *registry_config_key_file(const struct registry_config *config);

@@ -30,6 +30,15 @@ static double monotonic_seconds(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Wall-clock milliseconds: the backend's time stamps. */
+static uint64_t now_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static enum http_method method_of(struct evhttp_request *req)
 {
   switch (evhttp_request_get_command(req)) {
@@ -183,7 +192,7 @@ static void handle_create_account(struct exchange *ex, struct registry *registry
     hash_hex_encode(token, sizeof token, token_hex);
     hash_sha256(token_hex, strlen(token_hex), token_hash);
     r = registry->backend->ops->create_account(registry->backend, token_hash,
-                                               (uint64_t)time(NULL), account);
+                                               now_ms(), account);
   }
   if (r < 0) {
     send_backend_error(ex, r);
@@ -209,8 +218,7 @@ static void handle_claim(struct exchange *ex, struct registry *registry, const u
                          const char *account)
 {
   enum claim_result result;
-  int r = registry->backend->ops->claim(registry->backend, hash, account, (uint64_t)time(NULL),
-                                        &result);
+  int r = registry->backend->ops->claim(registry->backend, hash, account, now_ms(), &result);
 
   if (r < 0) {
     send_backend_error(ex, r);

@@ -8,7 +8,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
-#include "secret_file.h"
+#include "terminal_key.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -112,9 +112,8 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
 
 static int open_registry(struct registry *registry, const struct registry_config *config)
 {
-  _cleanup_free_ char *state_dir = registry_config_state_dir(config);
-  _cleanup_free_ char *key_path = xasprintf("%s/terminal-id.key", state_dir);
-  uint8_t terminal_key[HASH_SHA256_LEN];
+  _cleanup_free_ char *key_path = registry_config_key_file(config);
+  uint8_t terminal_key[TERMINAL_KEY_LEN];
   int r;
 
   registry->accounts = account_cache_new();
@@ -124,12 +123,9 @@ static int open_registry(struct registry *registry, const struct registry_config
             r == -EPROTONOSUPPORT ? "unsupported scheme" : strerror(-r));
     return r;
   }
-  r = secret_file_load_or_create(key_path, terminal_key, sizeof terminal_key);
-  if (r < 0) {
-    log_err("cannot load or create the key %s: %s", key_path,
-            r == -EBADMSG ? "wrong size" : strerror(-r));
+  r = terminal_key_open(registry->backend, key_path, terminal_key);
+  if (r < 0)
     return r;
-  }
   registry->terminal_mac = hash_hmac_key_new(terminal_key, sizeof terminal_key);
   explicit_bzero(terminal_key, sizeof terminal_key);
   return 0;

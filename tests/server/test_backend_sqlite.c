@@ -1,7 +1,9 @@
 /* The SQLite backend on temporary files: claim, renew, conflict, release,
  * account uniqueness (a forced id collision is regenerated), persistence
- * across reopen, a junk file refused, a newer schema refused, and claims
- * racing from many threads of which exactly one wins. */
+ * across reopen, a junk file refused, a newer schema refused, claims
+ * racing from many threads of which exactly one wins, the key check value
+ * (stored once, never replaced by another), and a version 1 database
+ * (fixtures/registry-v1.sql) migrated with every binding kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,34 +19,7 @@
 
 #include "account_id.h"
 #include "backend.h"
-
-struct fixture {
-  char dir[64];
-  char path[96];
-  struct backend *be;
-};
-
-static int setup(void **state)
-{
-  struct fixture *f = calloc(1, sizeof *f);
-  strcpy(f->dir, "/tmp/phonebind-backend-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  snprintf(f->path, sizeof f->path, "%s/registry.db", f->dir);
-  assert_int_equal(backend_open_uri(f->path, &f->be), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fixture *f = *state;
-  char cmd[128];
-  backend_close(f->be);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
-  return 0;
-}
+#include "backend_fixture.h"
 
 static void hash_of(const char *text, uint8_t out[HASH_SHA256_LEN])
 {
@@ -213,6 +188,105 @@ static void test_newer_schema_refused(void **state)
   assert_int_equal(backend_open_uri("postgresql://nowhere/db", &be), -EPROTONOSUPPORT);
 }
 
+static void test_key_check_value(void **state)
+{
+  struct fixture *f = *state;
+  uint8_t check[HASH_SHA256_LEN], other[HASH_SHA256_LEN], read[HASH_SHA256_LEN];
+  char a[ACCOUNT_ID_MAX];
+  uint8_t t[HASH_SHA256_LEN];
+  enum claim_result claim;
+  bool keyed = true;
+
+  hash_of("check", check);
+  hash_of("another check", other);
+  assert_int_equal(f->be->ops->read_key_check(f->be, read, &keyed), 0);
+  assert_false(keyed);
+  assert_int_equal(f->be->ops->store_key_check(f->be, check), 0);
+  assert_int_equal(f->be->ops->store_key_check(f->be, check), 0);
+  assert_int_equal(f->be->ops->store_key_check(f->be, other), -EKEYREJECTED);
+  new_account(f->be, "token-a", a);
+  hash_of("terminal-1", t);
+  assert_int_equal(f->be->ops->claim(f->be, t, a, 1, &claim), 0);
+  backend_close(f->be);
+  assert_int_equal(backend_open_uri(f->path, &f->be), 0);
+  assert_int_equal(f->be->ops->read_key_check(f->be, read, &keyed), 1);
+  assert_memory_equal(read, check, sizeof check);
+  assert_true(keyed);
+}
+
+static char *read_fixture(const char *name)
+{
+  char path[512];
+  FILE *file;
+  char *text = calloc(1, 1 << 16);
+  size_t len;
+
+  snprintf(path, sizeof path, "%s/%s", REGISTRY_FIXTURES, name);
+  file = fopen(path, "r");
+  assert_non_null(file);
+  len = fread(text, 1, (1 << 16) - 1, file);
+  assert_true(len > 0 && len < (1 << 16) - 1);
+  fclose(file);
+  return text;
+}
+
+static int query_int(const char *path, const char *sql)
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+  int value;
+
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+  value = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+/* Every binding of the fixture answers to its owner as before. */
+static void test_migrates_version_1(void **state)
+{
+  static const struct {
+    const char *terminal, *owner, *other;
+  } bindings[] = {
+    {"usb:18d1:R58M41V1ONE", "sa-v1-alice", "sa-v1-bob"},
+    {"imei:490154203237518", "sa-v1-alice", "sa-v1-bob"},
+    {"usb:04e8:RF8N20V1BOB", "sa-v1-bob", "sa-v1-alice"},
+  };
+  struct fixture *f = *state;
+  char path[128], *sql = read_fixture("registry-v1.sql");
+  uint8_t key[32], t[HASH_SHA256_LEN], check[HASH_SHA256_LEN];
+  struct backend *be = NULL;
+  enum binding_status status;
+  bool keyed = false;
+  sqlite3 *db;
+
+  snprintf(path, sizeof path, "%s/v1.db", f->dir);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  free(sql);
+  assert_int_equal(backend_open_uri(path, &be), 0);
+  for (int i = 0; i < 32; i++)
+    key[i] = (uint8_t)(0x40 + i);
+  for (size_t i = 0; i < sizeof bindings / sizeof *bindings; i++) {
+    hash_hmac_sha256(key, sizeof key, bindings[i].terminal, strlen(bindings[i].terminal), t);
+    assert_int_equal(be->ops->lookup(be, t, bindings[i].owner, &status), 0);
+    assert_int_equal(status, BINDING_BOUND_TO_YOU);
+    assert_int_equal(be->ops->lookup(be, t, bindings[i].other, &status), 0);
+    assert_int_equal(status, BINDING_BOUND_TO_OTHER);
+  }
+  /* no check value yet, but bindings: the key file must not be made anew */
+  assert_int_equal(be->ops->read_key_check(be, check, &keyed), 0);
+  assert_true(keyed);
+  backend_close(be);
+  assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM bindings"), 3);
+  assert_int_equal(query_int(path, "SELECT min(bound_at) / 1000 - 1700000000 FROM bindings"), 100);
+}
+
 #define RACERS 16
 
 struct racer {
@@ -271,6 +345,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_junk_file_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_racing_claims_one_winner, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_key_check_value, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_migrates_version_1, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,9 @@ static int split_address(const char *address, char **out_host, char **out_port)
   return 0;
 }
 
+/* SO_REUSEADDR only lets a restart bind over connections in TIME_WAIT;
+ * no SO_REUSEPORT, so a second process on the address gets EADDRINUSE
+ * instead of half of the connections. */
 static int open_bound(const struct addrinfo *ai)
 {
   int one = 1, fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -36,7 +39,6 @@ static int open_bound(const struct addrinfo *ai)
   if (fd < 0)
     return -errno;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
     int r = -errno;
     close(fd);

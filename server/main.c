@@ -13,8 +13,10 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,11 +29,13 @@ struct worker {
   struct event_base *base;
   struct evhttp *http;
   struct evhttp_bound_socket *socket;
+  int fd; /* this thread's dup() of the listening socket */
   pthread_t thread;
 };
 
 struct server {
   struct registry registry;
+  int listen_fd; /* the process's one listening socket */
   struct worker *workers;
   int worker_count;
   struct event *sigterm, *sigint, *sighup;
@@ -40,7 +44,10 @@ struct server {
 /* evhttp turns reading off and writing on for every answer, and back
  * again: with the changelist the changes of one loop iteration are merged
  * before they reach the kernel (strace: 2 epoll_ctl per request, not 4).
- * evhttp dup()s no socket, the one case the changelist mishandles. */
+ * The changelist mishandles a dup()ed fd closed before its deferred
+ * EPOLL_CTL_DEL is applied (epoll watches the open file, which the other
+ * dups keep alive): so each thread's dup of the listening socket is
+ * closed only after every loop has ended. */
 static struct event_base *new_worker_base(void)
 {
   struct event_config *config = event_config_new();
@@ -54,23 +61,27 @@ static struct event_base *new_worker_base(void)
   return base;
 }
 
-static int worker_start(struct worker *worker, struct registry *registry, const char *listen_on)
+/* Each thread accepts on its own dup() of the one listening socket, with
+ * a listener that does not close it (see new_worker_base). */
+static int worker_start(struct worker *worker, struct registry *registry, int listen_fd)
 {
-  int fd = listener_open(listen_on);
+  struct evconnlistener *listener;
 
-  if (fd < 0)
-    return fd;
+  worker->fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
+  if (worker->fd < 0)
+    return -errno;
   worker->base = new_worker_base();
   worker->http = worker->base ? evhttp_new(worker->base) : NULL;
-  if (!worker->http) {
-    close(fd);
+  if (!worker->http)
     return -ENOMEM;
-  }
   http_configure(worker->http, registry);
-  worker->socket = evhttp_accept_socket_with_handle(worker->http, fd);
+  listener = evconnlistener_new(worker->base, NULL, NULL, 0, 0, worker->fd);
+  if (!listener)
+    return -ENOMEM;
+  worker->socket = evhttp_bind_listener(worker->http, listener);
   if (!worker->socket) {
-    close(fd);
-    return -EIO;
+    evconnlistener_free(listener);
+    return -ENOMEM;
   }
   return 0;
 }
@@ -138,8 +149,12 @@ static void server_free(struct server *server)
       evhttp_free(server->workers[i].http);
     if (server->workers[i].base)
       event_base_free(server->workers[i].base);
+    if (server->workers[i].fd >= 0)
+      close(server->workers[i].fd);
   }
   free(server->workers);
+  if (server->listen_fd >= 0)
+    close(server->listen_fd);
   if (server->sigterm)
     event_free(server->sigterm);
   if (server->sigint)
@@ -151,18 +166,33 @@ static void server_free(struct server *server)
   hash_hmac_key_free(server->registry.terminal_mac);
 }
 
+static const char *listen_error(int r)
+{
+  if (r == -EINVAL)
+    return "expected ADDR:PORT";
+  if (r == -EADDRINUSE)
+    return "address already in use (another registry or program listens there)";
+  return strerror(-r);
+}
+
 static int server_start(struct server *server, const struct registry_config *config)
 {
   struct event_base *main_base;
   int r;
 
+  server->listen_fd = listener_open(config->listen);
+  if (server->listen_fd < 0) {
+    log_err("cannot listen on %s: %s", config->listen, listen_error(server->listen_fd));
+    return server->listen_fd;
+  }
   server->worker_count = config->threads;
   server->workers = xcalloc((size_t)config->threads, sizeof *server->workers);
+  for (int i = 0; i < config->threads; i++)
+    server->workers[i].fd = -1;
   for (int i = 0; i < config->threads; i++) {
-    r = worker_start(&server->workers[i], &server->registry, config->listen);
+    r = worker_start(&server->workers[i], &server->registry, server->listen_fd);
     if (r < 0) {
-      log_err("cannot listen on %s: %s", config->listen,
-              r == -EINVAL ? "expected ADDR:PORT" : strerror(-r));
+      log_err("cannot start HTTP thread %d: %s", i, strerror(-r));
       return r;
     }
   }
@@ -190,7 +220,7 @@ static int server_run(struct server *server)
 int main(int argc, char **argv)
 {
   struct registry_config config;
-  struct server server = {0};
+  struct server server = {.listen_fd = -1};
   int r;
 
   log_init("phonebind-registry");

@@ -30,6 +30,7 @@ struct worker {
   struct evhttp *http;
   struct evhttp_bound_socket *socket;
   int fd; /* this thread's dup() of the listening socket */
+  struct event *stop; /* activated by the main thread, run by this one */
   pthread_t thread;
 };
 
@@ -61,6 +62,24 @@ static struct event_base *new_worker_base(void)
   return base;
 }
 
+/* Runs in the worker's own thread: evhttp and its listener are not
+ * thread-safe, so only their thread may remove the listener. Stop
+ * accepting at once; give answers already being written a moment to leave
+ * before the loop ends. Handlers answer within their callback, so no
+ * request is cut in the middle. */
+static void on_worker_stop(evutil_socket_t fd, short events, void *arg)
+{
+  const struct timeval grace = {0, 200000};
+  struct worker *worker = arg;
+
+  (void)fd;
+  (void)events;
+  if (worker->socket)
+    evhttp_del_accept_socket(worker->http, worker->socket);
+  worker->socket = NULL;
+  event_base_loopexit(worker->base, &grace);
+}
+
 /* Each thread accepts on its own dup() of the one listening socket, with
  * a listener that does not close it (see new_worker_base). */
 static int worker_start(struct worker *worker, struct registry *registry, int listen_fd)
@@ -75,6 +94,9 @@ static int worker_start(struct worker *worker, struct registry *registry, int li
   if (!worker->http)
     return -ENOMEM;
   http_configure(worker->http, registry);
+  worker->stop = event_new(worker->base, -1, 0, on_worker_stop, worker);
+  if (!worker->stop)
+    return -ENOMEM;
   listener = evconnlistener_new(worker->base, NULL, NULL, 0, 0, worker->fd);
   if (!listener)
     return -ENOMEM;
@@ -94,20 +116,12 @@ static void *worker_run(void *arg)
   return NULL;
 }
 
-/* Stop accepting at once; give answers already being written a moment to
- * leave before each loop ends. Handlers answer within their callback, so
- * no request is cut in the middle. */
+/* event_active() is the one call into another thread's loop that is
+ * thread-safe (evthread_use_pthreads). */
 static void server_stop(struct server *server)
 {
-  const struct timeval grace = {0, 200000};
-
-  for (int i = 0; i < server->worker_count; i++) {
-    struct worker *worker = &server->workers[i];
-    if (worker->socket)
-      evhttp_del_accept_socket(worker->http, worker->socket);
-    worker->socket = NULL;
-    event_base_loopexit(worker->base, &grace);
-  }
+  for (int i = 0; i < server->worker_count; i++)
+    event_active(server->workers[i].stop, 0, 0);
 }
 
 static void on_signal(evutil_socket_t signo, short events, void *arg)
@@ -142,25 +156,29 @@ static int open_registry(struct registry *registry, const struct registry_config
   return 0;
 }
 
+/* Events before their base, the base before the fd it watched. */
 static void server_free(struct server *server)
 {
-  for (int i = 0; i < server->worker_count; i++) {
-    if (server->workers[i].http)
-      evhttp_free(server->workers[i].http);
-    if (server->workers[i].base)
-      event_base_free(server->workers[i].base);
-    if (server->workers[i].fd >= 0)
-      close(server->workers[i].fd);
-  }
-  free(server->workers);
-  if (server->listen_fd >= 0)
-    close(server->listen_fd);
   if (server->sigterm)
     event_free(server->sigterm);
   if (server->sigint)
     event_free(server->sigint);
   if (server->sighup)
     event_free(server->sighup);
+  for (int i = 0; i < server->worker_count; i++) {
+    struct worker *worker = &server->workers[i];
+    if (worker->stop)
+      event_free(worker->stop);
+    if (worker->http)
+      evhttp_free(worker->http);
+    if (worker->base)
+      event_base_free(worker->base);
+    if (worker->fd >= 0)
+      close(worker->fd);
+  }
+  free(server->workers);
+  if (server->listen_fd >= 0)
+    close(server->listen_fd);
   backend_close(server->registry.backend);
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);

@@ -3,11 +3,13 @@
  * CLOCK_MONOTONIC) timeout again and re-arm the libevent events. */
 #include "bus.h"
 
+#include "account.h"
 #include "daemon.h"
 #include "log.h"
 #include "polkit.h"
 #include "strmap.h"
 #include "terminal.h"
+#include "udev_watch.h"
 #include "untrusted_text.h"
 #include "version.h"
 #include "xalloc.h"
@@ -26,6 +28,7 @@
 #define TERMINAL_PREFIX "/org/phonebind1/terminal"
 #define TERMINAL_IFACE "org.phonebind1.Terminal"
 #define MANAGE_ACTION "org.phonebind1.manage"
+#define ERROR_PREFIX "org.phonebind1.Error."
 
 struct bus {
   struct daemon *daemon;
@@ -107,6 +110,16 @@ static int prop_account(sd_bus *b, const char *path, const char *iface, const ch
   return get_string(reply, bus->daemon->account);
 }
 
+static int prop_account_state(sd_bus *b, const char *path, const char *iface,
+                              const char *property, sd_bus_message *reply, void *userdata,
+                              sd_bus_error *error)
+{
+  struct bus *bus = userdata;
+
+  (void)b, (void)path, (void)iface, (void)property, (void)error;
+  return get_string(reply, account_state_name(bus->daemon->account_state));
+}
+
 static int prop_registry(sd_bus *b, const char *path, const char *iface, const char *property,
                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -151,12 +164,14 @@ static struct terminal *terminal_by_path(struct bus *bus, const char *path)
   return strmap_get(bus->daemon->by_handle, path + prefix);
 }
 
-/* A Forget or Retry waiting for polkit, then (Forget) for the registry. */
+enum privileged_method { METHOD_FORGET, METHOD_RETRY, METHOD_RESET_ACCOUNT };
+
+/* A privileged call waiting for polkit, then (Forget) for the registry. */
 struct pending_call {
   struct bus *bus;
   sd_bus_message *request;
-  char *path;
-  bool forget;
+  char *path; /* the terminal's; NULL for ResetAccount */
+  enum privileged_method method;
 };
 
 static void pending_reply(struct pending_call *call, const char *error_name, const char *message)
@@ -171,32 +186,59 @@ static void pending_reply(struct pending_call *call, const char *error_name, con
   free(call);
 }
 
-static void on_forgotten(int error, void *userdata)
-{
-  static const struct {
-    int error;
-    const char *name, *message;
-  } errors[] = {
-    {-EHOSTUNREACH, "org.phonebind1.Error.RegistryUnreachable",
-     "the registry could not confirm the release; nothing was changed"},
-    {-EPERM, "org.phonebind1.Error.NotOwner", "the phone is bound to another client"},
-    {-ENODEV, "org.phonebind1.Error.NoSuchTerminal", "the phone was detached"},
-    {-EBUSY, "org.phonebind1.Error.Busy", "a Forget of this phone is already running"},
-    {-ENOKEY, "org.phonebind1.Error.Unidentified", "the phone has no identifier to release"},
-  };
+/* The daemon's errors, by errno, as the D-Bus errors of docs/dbus-api.md. */
+static const struct {
+  int error;
+  const char *name, *message;
+} errors[] = {
+  {-EHOSTUNREACH, ERROR_PREFIX "RegistryUnreachable",
+   "the registry could not be reached; nothing was changed"},
+  {-EACCES, ERROR_PREFIX "AccountRefused",
+   "the registry refused this PC's account; nothing was changed"},
+  {-ETIMEDOUT, ERROR_PREFIX "ReleaseUnconfirmed",
+   "the registry did not confirm the release; it is repeated until it does (pending/releasing)"},
+  {-EPERM, ERROR_PREFIX "NotOwner", "the phone is bound to another client"},
+  {-ENODEV, ERROR_PREFIX "NoSuchTerminal", "the phone was detached"},
+  {-EBUSY, ERROR_PREFIX "Busy", "a release of this phone is under way"},
+  {-ENOKEY, ERROR_PREFIX "Unidentified", "the phone has no identifier to release"},
+  {-EOPNOTSUPP, ERROR_PREFIX "NotShadowAccount",
+   "the account is configured; its token is the administrator's to replace"},
+  {-EALREADY, ERROR_PREFIX "AccountNotRefused",
+   "the registry has not refused the account; nothing to reset"},
+};
 
+static void reply_errno(struct pending_call *call, int error)
+{
   for (size_t i = 0; i < sizeof errors / sizeof *errors; i++)
     if (errors[i].error == error) {
-      pending_reply(userdata, errors[i].name, errors[i].message);
+      pending_reply(call, errors[i].name, errors[i].message);
       return;
     }
-  pending_reply(userdata, error ? SD_BUS_ERROR_FAILED : NULL, "forget failed");
+  pending_reply(call, error ? SD_BUS_ERROR_FAILED : NULL, "failed");
+}
+
+static void on_forgotten(int error, void *userdata)
+{
+  reply_errno(userdata, error);
+}
+
+static void run_authorized(struct pending_call *call)
+{
+  struct terminal *terminal = call->path ? terminal_by_path(call->bus, call->path) : NULL;
+
+  if (call->method == METHOD_RESET_ACCOUNT)
+    reply_errno(call, account_reset(call->bus->daemon));
+  else if (!terminal)
+    pending_reply(call, ERROR_PREFIX "NoSuchTerminal", "no such terminal");
+  else if (call->method == METHOD_FORGET)
+    terminal_forget(terminal, on_forgotten, call);
+  else
+    reply_errno(call, terminal_retry(terminal));
 }
 
 static void on_authorized(enum polkit_answer answer, void *userdata)
 {
   struct pending_call *call = userdata;
-  struct terminal *terminal = terminal_by_path(call->bus, call->path);
 
   if (answer == POLKIT_NEEDS_INTERACTION)
     pending_reply(call, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
@@ -204,57 +246,64 @@ static void on_authorized(enum polkit_answer answer, void *userdata)
                   "interactive authorization");
   else if (answer != POLKIT_ALLOWED)
     pending_reply(call, SD_BUS_ERROR_ACCESS_DENIED, "not authorized for org.phonebind1.manage");
-  else if (!terminal)
-    pending_reply(call, "org.phonebind1.Error.NoSuchTerminal", "no such terminal");
-  else if (call->forget)
-    terminal_forget(terminal, on_forgotten, call);
-  else {
-    terminal_retry(terminal);
-    pending_reply(call, NULL, NULL);
-  }
+  else
+    run_authorized(call);
 }
 
-static int privileged_method(sd_bus_message *request, struct bus *bus, bool forget,
-                             sd_bus_error *error)
+static int check_then_run(sd_bus_message *request, struct bus *bus,
+                          enum privileged_method method, const char *path)
 {
-  struct pending_call *call;
+  struct pending_call *call = xcalloc(1, sizeof *call);
+  int r;
+
+  *call = (struct pending_call){.bus = bus, .request = sd_bus_message_ref(request),
+                                .path = path ? xstrdup(path) : NULL, .method = method};
+  r = polkit_check(bus->bus, request, MANAGE_ACTION, on_authorized, call);
+  if (r < 0)
+    pending_reply(call, SD_BUS_ERROR_ACCESS_DENIED, "cannot check authorization");
+  return 1; /* answered later, from on_authorized */
+}
+
+static int privileged_method(sd_bus_message *request, struct bus *bus,
+                             enum privileged_method method, sd_bus_error *error)
+{
   const char *path;
   int r = sd_bus_message_read(request, "o", &path);
 
   if (r < 0)
     return r;
   if (!terminal_by_path(bus, path))
-    return sd_bus_error_setf(error, "org.phonebind1.Error.NoSuchTerminal", "no terminal %s",
-                             path);
-  call = xcalloc(1, sizeof *call);
-  *call = (struct pending_call){.bus = bus, .request = sd_bus_message_ref(request),
-                                .path = xstrdup(path), .forget = forget};
-  r = polkit_check(bus->bus, request, MANAGE_ACTION, on_authorized, call);
-  if (r < 0) {
-    pending_reply(call, SD_BUS_ERROR_ACCESS_DENIED, "cannot check authorization");
-    return 1;
-  }
-  return 1; /* answered later, from on_authorized */
+    return sd_bus_error_setf(error, ERROR_PREFIX "NoSuchTerminal", "no terminal %s", path);
+  return check_then_run(request, bus, method, path);
 }
 
 static int method_forget(sd_bus_message *request, void *userdata, sd_bus_error *error)
 {
-  return privileged_method(request, userdata, true, error);
+  return privileged_method(request, userdata, METHOD_FORGET, error);
 }
 
 static int method_retry(sd_bus_message *request, void *userdata, sd_bus_error *error)
 {
-  return privileged_method(request, userdata, false, error);
+  return privileged_method(request, userdata, METHOD_RETRY, error);
+}
+
+static int method_reset_account(sd_bus_message *request, void *userdata, sd_bus_error *error)
+{
+  (void)error;
+  return check_then_run(request, userdata, METHOD_RESET_ACCOUNT, NULL);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_VTABLE_START(0),
   SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY("Account", "s", prop_account, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY("AccountState", "s", prop_account_state, 0,
+                  SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("RegistryUrl", "s", prop_registry, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_METHOD("ListTerminals", "", "ao", method_list, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD("Forget", "o", "", method_forget, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD("Retry", "o", "", method_retry, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD("ResetAccount", "", "", method_reset_account, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL("TerminalAttached", "o", 0),
   SD_BUS_SIGNAL("TerminalDetached", "o", 0),
   SD_BUS_SIGNAL("Decision", "oss", 0),
@@ -352,7 +401,8 @@ static const sd_bus_vtable terminal_vtable[] = {
   SD_BUS_PROPERTY("Vendor", "s", prop_vendor, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY("Model", "s", prop_model, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY("Serial", "s", prop_serial, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY("Attached", "b", prop_attached, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  /* an object exists only while its phone is attached: never changes */
+  SD_BUS_PROPERTY("Attached", "b", prop_attached, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY("Decision", "s", prop_decision, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("Reason", "s", prop_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY("FirstSeen", "t", NULL, offsetof(struct terminal, first_seen),
@@ -361,6 +411,20 @@ static const sd_bus_vtable terminal_vtable[] = {
                   SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_VTABLE_END,
 };
+
+/* Resume from suspend: phones may have come and gone while the machine
+ * slept, and udev's events of that time may never arrive. */
+static int on_prepare_for_sleep(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+  struct bus *bus = userdata;
+  int sleeping = 0;
+
+  (void)error;
+  if (sd_bus_message_read(message, "b", &sleeping) < 0 || sleeping)
+    return 0;
+  udev_watch_rescan(bus->daemon->watch, "resumed from suspend");
+  return 0;
+}
 
 static int bus_connect(struct bus *bus)
 {
@@ -374,6 +438,10 @@ static int bus_connect(struct bus *bus)
                                    terminal_vtable, find_terminal, bus);
   if (r >= 0)
     r = sd_bus_add_node_enumerator(bus->bus, NULL, TERMINAL_PREFIX, enumerate_terminals, bus);
+  if (r >= 0)
+    r = sd_bus_match_signal_async(bus->bus, NULL, "org.freedesktop.login1",
+                                  "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+                                  "PrepareForSleep", on_prepare_for_sleep, NULL, bus);
   if (r >= 0)
     r = sd_bus_request_name(bus->bus, BUS_NAME, 0);
   return r;
@@ -439,10 +507,29 @@ void bus_emit_decision(struct bus *bus, const struct terminal *terminal)
   bus_arm(bus);
 }
 
-void bus_emit_account_changed(struct bus *bus)
+static void emit_manager_property(struct bus *bus, const char *property)
 {
   if (!bus)
     return;
-  sd_bus_emit_properties_changed(bus->bus, MANAGER_PATH, MANAGER_IFACE, "Account", NULL);
+  sd_bus_emit_properties_changed(bus->bus, MANAGER_PATH, MANAGER_IFACE, property, NULL);
+  bus_arm(bus);
+}
+
+void bus_emit_account_changed(struct bus *bus)
+{
+  emit_manager_property(bus, "Account");
+}
+
+void bus_emit_account_state(struct bus *bus)
+{
+  emit_manager_property(bus, "AccountState");
+}
+
+void bus_emit_last_seen(struct bus *bus, const struct terminal *terminal)
+{
+  if (!bus)
+    return;
+  sd_bus_emit_properties_changed(bus->bus, terminal->object_path, TERMINAL_IFACE, "LastSeen",
+                                 NULL);
   bus_arm(bus);
 }

@@ -19,3 +19,5 @@ void bus_emit_detached(struct bus *bus, const struct terminal *terminal);
 /* The Decision signal and PropertiesChanged for Decision and Reason. */
 void bus_emit_decision(struct bus *bus, const struct terminal *terminal);
 void bus_emit_account_changed(struct bus *bus);
+void bus_emit_account_state(struct bus *bus);
+void bus_emit_last_seen(struct bus *bus, const struct terminal *terminal);

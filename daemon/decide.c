@@ -6,7 +6,13 @@
  *     bound-to-you       → connect/restored (and repair the store)
  *     bound-to-other     → keep-existing/bound-elsewhere
  *     failure            → pending/registry-unreachable once, retry with backoff
+ *     401                → pending/account-refused, retry with backoff
  *   confirm 409          → keep-existing/revoked, drop the local record
+ *   Forget               → after any call in flight is answered: release
+ *     204/404            → released/forgotten
+ *     403                → keep-existing/bound-elsewhere
+ *     certainly not done → back to where it stood, nothing announced
+ *     answer lost        → pending/releasing until the registry settles it
  */
 #include "decide.h"
 
@@ -36,6 +42,52 @@ static void fail_remote(struct decide_state *state, struct decide_output *out,
     announce(state, out, DECISION_PENDING, REASON_REGISTRY_UNREACHABLE);
 }
 
+/* A refused token: whatever was decided, no binding can be vouched for
+ * until the account is accepted again. The whole check runs again then. */
+static void refused(struct decide_state *state, struct decide_output *out)
+{
+  state->phase = PHASE_WAITING;
+  out->actions |= ACTION_SCHEDULE_RETRY;
+  if (state->decision != DECISION_PENDING || state->reason != REASON_ACCOUNT_REFUSED)
+    announce(state, out, DECISION_PENDING, REASON_ACCOUNT_REFUSED);
+}
+
+static bool in_flight(enum decide_phase phase)
+{
+  return phase == PHASE_LOOKING_UP || phase == PHASE_CLAIMING || phase == PHASE_CONFIRMING;
+}
+
+/* Where a terminal rests when its call is not made after all. */
+static enum decide_phase resting(enum decide_phase phase)
+{
+  if (phase == PHASE_LOOKING_UP || phase == PHASE_CLAIMING)
+    return PHASE_WAITING;
+  if (phase == PHASE_CONFIRMING)
+    return PHASE_CONFIRM_WAITING;
+  return phase;
+}
+
+static void begin_release(struct decide_state *state, struct decide_output *out)
+{
+  state->forget_wanted = false;
+  state->resume = resting(state->phase);
+  state->phase = PHASE_RELEASING;
+  out->actions &= ~(unsigned)(ACTION_LOOKUP | ACTION_CLAIM | ACTION_SCHEDULE_RETRY);
+  out->actions |= ACTION_CANCEL_RETRY | ACTION_RELEASE;
+}
+
+/* Forget never cuts a call short: a request already sent would land
+ * after the DELETE. It waits for the answer (see decide_step). */
+static void forget(struct decide_state *state, struct decide_output *out)
+{
+  if (state->phase == PHASE_RELEASING || state->phase == PHASE_IDENTIFYING)
+    return;
+  if (in_flight(state->phase))
+    state->forget_wanted = true;
+  else
+    begin_release(state, out);
+}
+
 static void step_identifying(struct decide_state *state, enum decide_input input,
                              struct decide_output *out)
 {
@@ -52,8 +104,30 @@ static void step_identifying(struct decide_state *state, enum decide_input input
     state->phase = PHASE_LOOKING_UP;
     out->actions |= ACTION_LOOKUP;
     break;
+  case INPUT_RELEASE_PENDING:
+    state->phase = PHASE_RELEASING;
+    state->resume = PHASE_SETTLED;
+    announce(state, out, DECISION_PENDING, REASON_RELEASING);
+    break;
   default:
     break;
+  }
+}
+
+/* Answers common to every call in flight. True when handled. */
+static bool step_call_common(struct decide_state *state, enum decide_input input,
+                             struct decide_output *out)
+{
+  switch (input) {
+  case INPUT_REMOTE_REFUSED:
+    refused(state, out);
+    return true;
+  case INPUT_NO_ACCOUNT:
+    state->resume = state->phase;
+    state->phase = PHASE_AWAITING_ACCOUNT;
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -76,7 +150,7 @@ static void step_looking_up(struct decide_state *state, enum decide_input input,
     fail_remote(state, out, PHASE_WAITING);
     break;
   default:
-    break;
+    step_call_common(state, input, out);
   }
 }
 
@@ -95,11 +169,14 @@ static void step_claiming(struct decide_state *state, enum decide_input input,
   case INPUT_CLAIM_CONFLICT:
     settle(state, out, DECISION_KEEP_EXISTING, REASON_RACE_LOST);
     break;
+  case INPUT_CLAIM_STALE:
+    out->actions |= ACTION_CLAIM;
+    break;
   case INPUT_REMOTE_FAILED:
     fail_remote(state, out, PHASE_WAITING);
     break;
   default:
-    break;
+    step_call_common(state, input, out);
   }
 }
 
@@ -117,11 +194,14 @@ static void step_confirming(struct decide_state *state, enum decide_input input,
     out->actions |= ACTION_DROP_LOCAL;
     settle(state, out, DECISION_KEEP_EXISTING, REASON_REVOKED);
     break;
+  case INPUT_CLAIM_STALE:
+    out->actions |= ACTION_CLAIM;
+    break;
   case INPUT_REMOTE_FAILED:
     fail_remote(state, out, PHASE_CONFIRM_WAITING);
     break;
   default:
-    break;
+    step_call_common(state, input, out);
   }
 }
 
@@ -139,18 +219,52 @@ static void step_waiting(struct decide_state *state, enum decide_input input,
   }
 }
 
-void decide_init(struct decide_state *state)
+static void step_in_phase(struct decide_state *state, enum decide_input input,
+                          struct decide_output *out);
+
+static void step_awaiting_account(struct decide_state *state, enum decide_input input,
+                                  struct decide_output *out)
 {
-  *state = (struct decide_state){.phase = PHASE_IDENTIFYING};
+  if (input == INPUT_ACCOUNT_READY) {
+    state->phase = state->resume;
+    out->actions |= state->phase == PHASE_LOOKING_UP ? ACTION_LOOKUP : ACTION_CLAIM;
+  } else if (input == INPUT_REMOTE_FAILED) { /* no account to be had for now */
+    state->phase = state->resume;
+    step_in_phase(state, input, out);
+  }
 }
 
-void decide_step(struct decide_state *state, enum decide_input input, struct decide_output *out)
+static void step_releasing(struct decide_state *state, enum decide_input input,
+                           struct decide_output *out)
 {
-  *out = (struct decide_output){0};
-  if (input == INPUT_FORGOTTEN) {
+  bool unconfirmed = state->decision == DECISION_PENDING && state->reason == REASON_RELEASING;
+
+  switch (input) {
+  case INPUT_RELEASED:
     settle(state, out, DECISION_RELEASED, REASON_FORGOTTEN);
-    return;
+    break;
+  case INPUT_RELEASE_TAKEN:
+    settle(state, out, DECISION_KEEP_EXISTING, REASON_BOUND_ELSEWHERE);
+    break;
+  case INPUT_RELEASE_NOT_DONE: /* nothing changed: as before the Forget */
+    if (unconfirmed)
+      break;
+    state->phase = state->resume;
+    if (state->phase == PHASE_WAITING || state->phase == PHASE_CONFIRM_WAITING)
+      out->actions |= ACTION_SCHEDULE_RETRY;
+    break;
+  case INPUT_RELEASE_UNCONFIRMED:
+    if (!unconfirmed)
+      announce(state, out, DECISION_PENDING, REASON_RELEASING);
+    break;
+  default:
+    break;
   }
+}
+
+static void step_in_phase(struct decide_state *state, enum decide_input input,
+                          struct decide_output *out)
+{
   switch (state->phase) {
   case PHASE_IDENTIFYING:
     step_identifying(state, input, out);
@@ -168,9 +282,39 @@ void decide_step(struct decide_state *state, enum decide_input input, struct dec
   case PHASE_CONFIRM_WAITING:
     step_waiting(state, input, out);
     break;
+  case PHASE_AWAITING_ACCOUNT:
+    step_awaiting_account(state, input, out);
+    break;
+  case PHASE_RELEASING:
+    step_releasing(state, input, out);
+    break;
   case PHASE_SETTLED:
     break;
   }
+}
+
+void decide_init(struct decide_state *state)
+{
+  *state = (struct decide_state){.phase = PHASE_IDENTIFYING};
+}
+
+void decide_step(struct decide_state *state, enum decide_input input, struct decide_output *out)
+{
+  *out = (struct decide_output){0};
+  if (input == INPUT_FORGET) {
+    forget(state, out);
+    return;
+  }
+  step_in_phase(state, input, out);
+  /* A Forget waited for this answer: release now instead of going on. */
+  if (state->forget_wanted &&
+      (!in_flight(state->phase) || out->actions & (ACTION_LOOKUP | ACTION_CLAIM)))
+    begin_release(state, out);
+}
+
+bool decide_is_releasing(const struct decide_state *state)
+{
+  return state->phase == PHASE_RELEASING;
 }
 
 const char *decision_name(enum decision decision)
@@ -196,6 +340,8 @@ const char *reason_name(enum reason reason)
     [REASON_NO_IDENTIFIER] = "no-identifier",
     [REASON_FORGOTTEN] = "forgotten",
     [REASON_REVOKED] = "revoked",
+    [REASON_ACCOUNT_REFUSED] = "account-refused",
+    [REASON_RELEASING] = "releasing",
   };
   return names[reason];
 }

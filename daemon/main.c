@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "registry_client.h"
+#include "release.h"
 #include "secret_file.h"
 #include "store.h"
 #include "strmap.h"
@@ -36,6 +37,14 @@ double daemon_random_unit(void)
 uint64_t daemon_now(void)
 {
   return (uint64_t)time(NULL);
+}
+
+uint64_t daemon_now_us(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* The store and its key. Any failure leaves the daemon degraded, not
@@ -74,39 +83,21 @@ static void on_detached(const char *syspath, void *userdata)
   terminal_detach(userdata, syspath);
 }
 
-/* After lost events: whatever the rescan did not see again is gone. The
- * rescan re-attaches (idempotently) what is there and refreshes last_seen;
- * everything older than the rescan's start is detached. */
-static uint64_t rescan_started;
-
+/* After lost events: whatever the rescan did not see again is gone. Each
+ * enumeration has a generation; a terminal carries the one that last saw
+ * it (seconds would keep a phone added and removed within the second). */
 static void on_rescan_begin(void *userdata)
 {
-  (void)userdata;
-  rescan_started = daemon_now();
-}
+  struct daemon *daemon = userdata;
 
-static void collect_stale(const char *key, void *value, void *userdata)
-{
-  struct strmap *stale = userdata;
-
-  if (((struct terminal *)value)->last_seen < rescan_started)
-    strmap_put(stale, key, value);
-}
-
-static void detach_stale(const char *key, void *value, void *userdata)
-{
-  (void)value;
-  terminal_detach(userdata, key);
+  daemon->generation++;
 }
 
 static void on_rescan_end(void *userdata)
 {
   struct daemon *daemon = userdata;
-  struct strmap *stale = strmap_new();
 
-  strmap_foreach(daemon->by_syspath, collect_stale, stale);
-  strmap_foreach(stale, detach_stale, daemon);
-  strmap_free(stale);
+  terminal_detach_older(daemon, daemon->generation);
 }
 
 static void on_signal(evutil_socket_t signo, short events, void *arg)
@@ -139,6 +130,7 @@ static void on_reload(evutil_socket_t signo, short events, void *arg)
     fresh.identity_helper = NULL;
     log_set_max_level(fresh.log_level);
     log_info("configuration reloaded");
+    account_reload(daemon);
   } else {
     log_err("configuration not reloaded: it has errors");
   }
@@ -152,6 +144,23 @@ static void on_watchdog(evutil_socket_t fd, short events, void *arg)
   (void)events;
   (void)arg;
   sd_notify(0, "WATCHDOG=1");
+}
+
+static void release_name(const char *terminal_id, char *out, size_t out_size, void *userdata)
+{
+  terminal_handle_of(userdata, terminal_id, out, out_size);
+}
+
+static void start_releaser(struct daemon *daemon)
+{
+  const struct releaser_options options = {
+    .base = daemon->base, .registry = daemon->registry, .store = daemon->store,
+    .seq = &daemon->seq, .retry_initial_s = daemon->config.retry_initial_s,
+    .retry_max_s = daemon->config.retry_max_s, .random_unit = daemon_random_unit,
+    .now_us = daemon_now_us, .name_of = release_name, .userdata = daemon,
+  };
+
+  daemon->releaser = releaser_new(&options);
 }
 
 static int start(struct daemon *daemon)
@@ -168,12 +177,15 @@ static int start(struct daemon *daemon)
   int r;
 
   open_store(daemon);
+  seq_counter_init(&daemon->seq, daemon->store);
   r = registry_client_new(daemon->base, &options, &daemon->registry);
   if (r < 0) {
     log_err("registry URL \"%s\" is not usable: expected http:// or https://",
             daemon->config.registry);
     return r;
   }
+  registry_client_set_observer(daemon->registry, account_observe, daemon);
+  start_releaser(daemon);
   r = bus_open(daemon, &daemon->bus);
   if (r < 0) {
     log_err("cannot take org.phonebind1 on the system bus: %s", strerror(-r));
@@ -210,6 +222,7 @@ static void start_watchdog(struct main_events *events, struct daemon *daemon)
 static void stop(struct daemon *daemon, struct main_events *events)
 {
   terminal_free_all(daemon);
+  releaser_free(daemon->releaser);
   udev_watch_free(daemon->watch);
   account_stop(daemon);
   registry_client_free(daemon->registry);

@@ -43,6 +43,8 @@ struct registry_client {
   struct event *timer;
   char *url, *token;
   long timeout_ms;
+  registry_observe_fn observe;
+  void *observe_userdata;
   unsigned max_in_flight, in_flight;
   struct registry_call *calls; /* running first, then queued, in order */
 };
@@ -123,11 +125,51 @@ static bool status_expected(enum call_kind kind, long status)
   case CALL_CLAIM:
     return status == 200 || status == 201 || status == 409 || status == 401;
   case CALL_RELEASE:
-    return status == 204 || status == 403 || status == 404 || status == 401;
+    return status == 204 || status == 403 || status == 404 || status == 409 || status == 401;
   case CALL_CREATE_ACCOUNT:
     return status == 201;
   }
   return false;
+}
+
+/* A 409: "stale" with the registry's sequence (claim or release), or, for
+ * a claim, another client's binding. */
+static bool parse_conflict(struct registry_call *call, json_t *json, struct registry_answer *answer)
+{
+  const char *error = json_string_value(json_object_get(json, "error"));
+  json_t *seq = json_object_get(json, "seq");
+
+  if (error && strcmp(error, "stale") == 0) {
+    if (!json_is_integer(seq) || json_integer_value(seq) <= 0)
+      return false;
+    answer->stale_seq = (uint64_t)json_integer_value(seq);
+    return true;
+  }
+  if (call->kind != CALL_CLAIM)
+    return false;
+  answer->status = REGISTRY_STATUS_BOUND_TO_OTHER;
+  return true;
+}
+
+/* Failures after which the request certainly never left this machine. */
+static bool never_sent(CURLcode result)
+{
+  switch (result) {
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+    return true;
+  default:
+    return false;
+  }
 }
 
 /* Fills the JSON-borne parts of an answer; false when the body does not
@@ -143,14 +185,15 @@ static bool parse_body(struct registry_call *call, json_t *json, struct registry
     answer->token = json_string_value(json_object_get(json, "token"));
     return answer->account && answer->token;
   }
-  if (call->kind == CALL_CLAIM && answer->http_status == 409)
-    answer->status = REGISTRY_STATUS_BOUND_TO_OTHER;
+  if (answer->http_status == 409)
+    return parse_conflict(call, json, answer);
   return true;
 }
 
 static bool needs_body(const struct registry_call *call, long status)
 {
-  return (call->kind == CALL_LOOKUP && status == 200) || call->kind == CALL_CREATE_ACCOUNT;
+  return (call->kind == CALL_LOOKUP && status == 200) || call->kind == CALL_CREATE_ACCOUNT ||
+         status == 409;
 }
 
 static void deliver(struct registry_call *call, CURLcode result)
@@ -166,9 +209,11 @@ static void deliver(struct registry_call *call, CURLcode result)
     answer.outcome = result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
     answer.error = curl_easy_strerror(result);
     answer.http_status = 0;
+    answer.not_done = never_sent(result);
   } else if (!status_expected(call->kind, answer.http_status)) {
     answer.outcome = REGISTRY_BAD_ANSWER;
     answer.error = answer.http_status >= 500 ? "server error" : "unexpected status";
+    answer.not_done = answer.http_status == 503;
   } else {
     bool parsed;
     if (needs_body(call, answer.http_status)) {
@@ -180,6 +225,8 @@ static void deliver(struct registry_call *call, CURLcode result)
     answer.outcome = parsed ? REGISTRY_ANSWERED : REGISTRY_BAD_ANSWER;
     answer.error = parsed ? "ok" : "malformed answer";
   }
+  if (call->client->observe)
+    call->client->observe(&answer, call->client->observe_userdata);
   call->done(&answer, call->userdata);
   json_decref(json);
 }
@@ -304,6 +351,14 @@ static CURL *easy_new(struct registry_call *call, const char *method, const char
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   if (strcmp(method, "GET") != 0)
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+  if (call->kind == CALL_RELEASE) {
+    /* On a reused connection curl sends again, unasked, a request whose
+     * first copy met a closed connection; if the second connect fails,
+     * "could not connect" would hide that the first copy may have been
+     * carried out. A fresh connection makes that failure mean "not sent". */
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  }
   if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
     /* a body of our own choosing: Content-Length set, no Expect: */
     const char *body = strcmp(method, "POST") == 0 ? "{}" : "";
@@ -314,7 +369,7 @@ static CURL *easy_new(struct registry_call *call, const char *method, const char
 }
 
 static int call_start(struct registry_client *client, enum call_kind kind, const char *method,
-                      const char *path, registry_done_fn done, void *userdata,
+                      const char *path, uint64_t seq, registry_done_fn done, void *userdata,
                       struct registry_call **out_call)
 {
   struct registry_call *call = xcalloc(1, sizeof *call);
@@ -331,6 +386,10 @@ static int call_start(struct registry_client *client, enum call_kind kind, const
     _cleanup_free_ char *auth = xasprintf("Authorization: Bearer %s", client->token);
     call->headers = curl_slist_append(call->headers, auth);
   }
+  if (seq) {
+    _cleanup_free_ char *fence = xasprintf("Phonebind-Seq: %llu", (unsigned long long)seq);
+    call->headers = curl_slist_append(call->headers, fence);
+  }
   call->easy = easy_new(call, method, url);
   if (!call->easy || !call->headers) {
     call_free(call);
@@ -344,39 +403,40 @@ static int call_start(struct registry_client *client, enum call_kind kind, const
 }
 
 static int terminal_call(struct registry_client *client, enum call_kind kind, const char *method,
-                         const char *terminal_id, const char *suffix, registry_done_fn done,
-                         void *userdata, struct registry_call **out_call)
+                         const char *terminal_id, const char *suffix, uint64_t seq,
+                         registry_done_fn done, void *userdata, struct registry_call **out_call)
 {
   _cleanup_free_ char *encoded = pct_encode(terminal_id);
   _cleanup_free_ char *path = xasprintf("/v1/terminals/%s%s", encoded, suffix);
 
-  return call_start(client, kind, method, path, done, userdata, out_call);
+  return call_start(client, kind, method, path, seq, done, userdata, out_call);
 }
 
 int registry_client_lookup(struct registry_client *client, const char *terminal_id,
                            registry_done_fn done, void *userdata, struct registry_call **out_call)
 {
-  return terminal_call(client, CALL_LOOKUP, "GET", terminal_id, "", done, userdata, out_call);
+  return terminal_call(client, CALL_LOOKUP, "GET", terminal_id, "", 0, done, userdata, out_call);
 }
 
-int registry_client_claim(struct registry_client *client, const char *terminal_id,
+int registry_client_claim(struct registry_client *client, const char *terminal_id, uint64_t seq,
                           registry_done_fn done, void *userdata, struct registry_call **out_call)
 {
-  return terminal_call(client, CALL_CLAIM, "PUT", terminal_id, "/binding", done, userdata,
+  return terminal_call(client, CALL_CLAIM, "PUT", terminal_id, "/binding", seq, done, userdata,
                        out_call);
 }
 
-int registry_client_release(struct registry_client *client, const char *terminal_id,
+int registry_client_release(struct registry_client *client, const char *terminal_id, uint64_t seq,
                             registry_done_fn done, void *userdata, struct registry_call **out_call)
 {
-  return terminal_call(client, CALL_RELEASE, "DELETE", terminal_id, "/binding", done, userdata,
-                       out_call);
+  return terminal_call(client, CALL_RELEASE, "DELETE", terminal_id, "/binding", seq, done,
+                       userdata, out_call);
 }
 
 int registry_client_create_account(struct registry_client *client, registry_done_fn done,
                                    void *userdata, struct registry_call **out_call)
 {
-  return call_start(client, CALL_CREATE_ACCOUNT, "POST", "/v1/accounts", done, userdata, out_call);
+  return call_start(client, CALL_CREATE_ACCOUNT, "POST", "/v1/accounts", 0, done, userdata,
+                    out_call);
 }
 
 void registry_call_cancel(struct registry_call *call)
@@ -398,6 +458,13 @@ int registry_client_set_token(struct registry_client *client, const char *token)
   free(client->token);
   client->token = token ? xstrdup(token) : NULL;
   return 0;
+}
+
+void registry_client_set_observer(struct registry_client *client, registry_observe_fn observe,
+                                  void *userdata)
+{
+  client->observe = observe;
+  client->observe_userdata = userdata;
 }
 
 int registry_client_new(struct event_base *base, const struct registry_client_options *options,

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 struct registry_client;
 struct registry_call;
@@ -31,12 +33,20 @@ struct registry_answer {
   const char *account;         /* create_account: the new shadow account */
   const char *token;           /* create_account: its bearer token */
   const char *error;           /* a short reason for the log, never NULL */
+  /* Certainly had no effect on the registry: never sent (no connection,
+   * no name, a TLS failure before the request), or answered 503. Only
+   * releases are judged this strictly (they never reuse a connection,
+   * so a connection refused cannot hide a request sent before it). */
+  bool not_done;
+  uint64_t stale_seq; /* claim and release: 409 "stale", the registry's sequence; else 0 */
 };
 
 /* Statuses per call when outcome is REGISTRY_ANSWERED:
  *   lookup:         200 (status set), 401
- *   claim:          201 bound now, 200 already ours (renewed), 409 bound to other, 401
- *   release:        204 released, 404 not bound, 403 bound to someone else, 401
+ *   claim:          201 bound now, 200 already ours (renewed), 409 bound to other
+ *                   (status BOUND_TO_OTHER) or stale (stale_seq set), 401
+ *   release:        204 released, 404 not bound, 403 bound to someone else,
+ *                   409 stale (stale_seq set), 401
  *   create_account: 201 (account and token set) */
 
 typedef void (*registry_done_fn)(const struct registry_answer *answer, void *userdata);
@@ -53,15 +63,21 @@ int registry_client_new(struct event_base *base, const struct registry_client_op
 /* Cancels every outstanding call (their callbacks are not run), then frees. */
 void registry_client_free(struct registry_client *client);
 int registry_client_set_token(struct registry_client *client, const char *token);
+/* Called for every answered or failed call, before its own callback:
+ * the one place that sees the registry's health and the token's fate. */
+typedef void (*registry_observe_fn)(const struct registry_answer *answer, void *userdata);
+void registry_client_set_observer(struct registry_client *client, registry_observe_fn observe,
+                                  void *userdata);
 
 /* Each starts one call. 0 or -errno (then done is never run). done runs
  * exactly once, from the event loop, never from inside the starting call,
  * unless the call is cancelled first. out_call may be NULL. */
 int registry_client_lookup(struct registry_client *client, const char *terminal_id,
                            registry_done_fn done, void *userdata, struct registry_call **out_call);
-int registry_client_claim(struct registry_client *client, const char *terminal_id,
+/* seq: the request's Phonebind-Seq; 0 sends none. */
+int registry_client_claim(struct registry_client *client, const char *terminal_id, uint64_t seq,
                           registry_done_fn done, void *userdata, struct registry_call **out_call);
-int registry_client_release(struct registry_client *client, const char *terminal_id,
+int registry_client_release(struct registry_client *client, const char *terminal_id, uint64_t seq,
                             registry_done_fn done, void *userdata,
                             struct registry_call **out_call);
 int registry_client_create_account(struct registry_client *client, registry_done_fn done,

@@ -7,6 +7,7 @@
 #include "identity_helper.h"
 #include "log.h"
 #include "registry_client.h"
+#include "release.h"
 #include "store.h"
 #include "strmap.h"
 #include "untrusted_text.h"
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,19 +29,36 @@ static const char *terminal_name(const struct terminal *terminal)
 
 /* Keyed, so the handle says nothing of the identifier; stable, so the
  * same phone has the same object path every time on this PC. */
-static void compute_handle(struct terminal *terminal)
+static void handle_from_seed(const struct daemon *daemon, const char *seed,
+                             char out[TERMINAL_HANDLE_LEN + 1])
 {
   uint8_t mac[HASH_SHA256_LEN];
   char hex[2 * HASH_SHA256_LEN + 1];
+
+  hash_hmac_sha256(daemon->key, sizeof daemon->key, seed, strlen(seed), mac);
+  hash_hex_encode(mac, TERMINAL_HANDLE_LEN / 2, hex);
+  memcpy(out, hex, TERMINAL_HANDLE_LEN + 1);
+}
+
+void terminal_handle_of(const struct daemon *daemon, const char *terminal_id, char *out,
+                        size_t out_size)
+{
+  _cleanup_free_ char *seed = xasprintf("id:%s", terminal_id);
+  char handle[TERMINAL_HANDLE_LEN + 1];
+
+  handle_from_seed(daemon, seed, handle);
+  snprintf(out, out_size, "%s", handle);
+}
+
+static void compute_handle(struct terminal *terminal)
+{
   _cleanup_free_ char *seed = NULL;
 
   if (terminal->kind != TERMINAL_ID_NONE)
     seed = xasprintf("id:%s", terminal->id);
   else
     seed = xasprintf("unidentified:%s:%s", terminal->info.vendor_id, terminal->syspath);
-  hash_hmac_sha256(terminal->daemon->key, sizeof terminal->daemon->key, seed, strlen(seed), mac);
-  hash_hex_encode(mac, TERMINAL_HANDLE_LEN / 2, hex);
-  memcpy(terminal->handle, hex, TERMINAL_HANDLE_LEN + 1);
+  handle_from_seed(terminal->daemon, seed, terminal->handle);
 }
 
 /* The descriptor strings as the phone sent them could forge a log line
@@ -81,6 +100,34 @@ static void local_check(struct terminal *terminal)
   terminal_feed(terminal, r == 1 ? INPUT_LOCAL_HIT : INPUT_LOCAL_MISS);
 }
 
+static void finish_forget(struct terminal *terminal, int error)
+{
+  void (*done)(int, void *) = terminal->forget_done;
+
+  terminal->forget_done = NULL;
+  if (done)
+    done(error, terminal->forget_userdata);
+}
+
+/* The releaser's word on this phone's release, for the Forget's caller
+ * first, then for the machine. */
+static void on_release(enum release_outcome outcome, int error, void *userdata)
+{
+  static const struct {
+    int reply;
+    enum decide_input input;
+  } map[] = {
+    [RELEASE_FREED] = {0, INPUT_RELEASED},
+    [RELEASE_TAKEN] = {-EPERM, INPUT_RELEASE_TAKEN},
+    [RELEASE_NOT_DONE] = {-EHOSTUNREACH, INPUT_RELEASE_NOT_DONE},
+    [RELEASE_UNCONFIRMED] = {-ETIMEDOUT, INPUT_RELEASE_UNCONFIRMED},
+  };
+  struct terminal *terminal = userdata;
+
+  finish_forget(terminal, outcome == RELEASE_NOT_DONE && error ? error : map[outcome].reply);
+  terminal_feed(terminal, map[outcome].input);
+}
+
 /* Identified (or known to be unidentifiable): publish, then check. */
 static void identified(struct terminal *terminal, const char *imei)
 {
@@ -105,6 +152,12 @@ static void identified(struct terminal *terminal, const char *imei)
   strmap_put(daemon->by_handle, terminal->handle, terminal);
   log_attached(terminal);
   bus_emit_attached(daemon->bus, terminal);
+  if (terminal->kind != TERMINAL_ID_NONE && releaser_is_pending(daemon->releaser, terminal->id)) {
+    /* Forgotten before, not confirmed yet: not claimed until settled. */
+    releaser_watch(daemon->releaser, terminal->id, on_release, terminal);
+    terminal_feed(terminal, INPUT_RELEASE_PENDING);
+    return;
+  }
   local_check(terminal);
 }
 
@@ -147,20 +200,49 @@ static void on_retry_timer(evutil_socket_t fd, short events, void *arg)
   terminal_feed(arg, INPUT_RETRY_DUE);
 }
 
+/* The same attachment of the same device: what a rescan or a duplicate
+ * event reports again. A new devnum means it was plugged in again. */
+static bool same_device(const struct phone_info *a, const struct phone_info *b)
+{
+  return strcmp(a->vendor_id, b->vendor_id) == 0 && strcmp(a->serial, b->serial) == 0 &&
+         strcmp(a->busnum, b->busnum) == 0 && strcmp(a->devnum, b->devnum) == 0;
+}
+
+static void seen_again(struct terminal *terminal)
+{
+  uint64_t now = daemon_now();
+
+  terminal->generation = terminal->daemon->generation;
+  if (now == terminal->last_seen)
+    return;
+  terminal->last_seen = now;
+  if (terminal->object_path)
+    bus_emit_last_seen(terminal->daemon->bus, terminal);
+}
+
 void terminal_attach(struct daemon *daemon, struct udev_device *device)
 {
   const char *syspath = udev_device_get_syspath(device);
   struct terminal *terminal = strmap_get(daemon->by_syspath, syspath);
+  struct phone_info info;
 
-  if (terminal) { /* seen twice: monitor and enumeration overlap */
-    terminal->last_seen = daemon_now();
+  identify_read_device(device, &info);
+  if (terminal && same_device(&terminal->info, &info)) {
+    phone_info_clear(&info); /* seen twice: monitor and enumeration overlap */
+    seen_again(terminal);
     return;
+  }
+  if (terminal) { /* its remove was lost: another phone, or the same plugged in again */
+    log_info("%s: another attachment at %s; the earlier one is gone", terminal_name(terminal),
+             syspath);
+    terminal_detach(daemon, syspath);
   }
   terminal = xcalloc(1, sizeof *terminal);
   terminal->daemon = daemon;
   terminal->syspath = xstrdup(syspath);
   terminal->first_seen = terminal->last_seen = daemon_now();
-  identify_read_device(device, &terminal->info);
+  terminal->generation = daemon->generation;
+  terminal->info = info;
   decide_init(&terminal->state);
   backoff_init(&terminal->backoff, daemon->config.retry_initial_s, daemon->config.retry_max_s);
   terminal->retry_timer = evtimer_new(daemon->base, on_retry_timer, terminal);
@@ -168,9 +250,10 @@ void terminal_attach(struct daemon *daemon, struct udev_device *device)
   identify(terminal);
 }
 
+/* Drops what is under way. A request already sent cannot be taken back:
+ * a Forget waits for its answer instead of cancelling it. */
 static void cancel_work(struct terminal *terminal)
 {
-  terminal->awaiting_account = false;
   registry_call_cancel(terminal->call);
   terminal->call = NULL;
   identity_query_cancel(terminal->query);
@@ -178,22 +261,14 @@ static void cancel_work(struct terminal *terminal)
   evtimer_del(terminal->retry_timer);
 }
 
-static void finish_forget(struct terminal *terminal, int error)
-{
-  void (*done)(int, void *) = terminal->forget_done;
-
-  terminal->forget_done = NULL;
-  if (done)
-    done(error, terminal->forget_userdata);
-}
-
 static void terminal_free(struct terminal *terminal)
 {
   struct daemon *daemon = terminal->daemon;
 
   cancel_work(terminal);
-  registry_call_cancel(terminal->forget_call);
-  terminal->forget_call = NULL;
+  /* a release goes on without the phone; nobody hears its end */
+  if (terminal->kind != TERMINAL_ID_NONE)
+    releaser_watch(daemon->releaser, terminal->id, NULL, NULL);
   finish_forget(terminal, -ENODEV);
   strmap_remove(daemon->by_syspath, terminal->syspath);
   if (terminal->handle[0] && strmap_get(daemon->by_handle, terminal->handle) == terminal)
@@ -217,20 +292,28 @@ void terminal_detach(struct daemon *daemon, const char *syspath)
   terminal_free(terminal);
 }
 
-static void collect(const char *key, void *value, void *userdata)
+/* A snapshot of the attached terminals, so a walk may detach or feed. */
+static struct terminal **all_terminals(struct daemon *daemon, size_t *out_count)
 {
-  struct terminal ***cursor = userdata;
+  return (struct terminal **)strmap_values(daemon->by_syspath, out_count);
+}
 
-  (void)key;
-  *(*cursor)++ = value;
+void terminal_detach_older(struct daemon *daemon, uint64_t generation)
+{
+  size_t count;
+  struct terminal **all = all_terminals(daemon, &count);
+
+  for (size_t i = 0; i < count; i++)
+    if (all[i]->generation < generation)
+      terminal_detach(daemon, all[i]->syspath);
+  free(all);
 }
 
 void terminal_free_all(struct daemon *daemon)
 {
-  size_t count = strmap_size(daemon->by_syspath);
-  struct terminal **all = xcalloc(count, sizeof *all), **cursor = all;
+  size_t count;
+  struct terminal **all = all_terminals(daemon, &count);
 
-  strmap_foreach(daemon->by_syspath, collect, &cursor);
   for (size_t i = 0; i < count; i++)
     terminal_free(all[i]);
   free(all);
@@ -239,8 +322,10 @@ void terminal_free_all(struct daemon *daemon)
 /* Registry answers turned into the machine's inputs. */
 static enum decide_input lookup_input(const struct registry_answer *answer)
 {
-  if (answer->outcome != REGISTRY_ANSWERED || answer->http_status != 200)
+  if (answer->outcome != REGISTRY_ANSWERED)
     return INPUT_REMOTE_FAILED;
+  if (answer->http_status == 401)
+    return INPUT_REMOTE_REFUSED;
   switch (answer->status) {
   case REGISTRY_STATUS_UNBOUND:
     return INPUT_REMOTE_UNBOUND;
@@ -263,21 +348,26 @@ static enum decide_input claim_input(const struct registry_answer *answer)
   case 200:
     return INPUT_CLAIM_RENEWED;
   case 409:
-    return INPUT_CLAIM_CONFLICT;
+    return answer->stale_seq ? INPUT_CLAIM_STALE : INPUT_CLAIM_CONFLICT;
+  case 401:
+    return INPUT_REMOTE_REFUSED;
   default:
     return INPUT_REMOTE_FAILED;
   }
 }
 
+/* Failures are logged once per change by the account's observer, not
+ * here for every phone and every retry. */
 static void on_registry_answer(const struct registry_answer *answer, void *userdata,
                                enum decide_input input)
 {
   struct terminal *terminal = userdata;
 
   terminal->call = NULL;
-  if (input == INPUT_REMOTE_FAILED)
-    log_warn("%s: registry: %s%s", terminal->handle, answer->error,
-             answer->http_status == 401 ? " (the account's token was refused)" : "");
+  if (input == INPUT_REMOTE_FAILED || input == INPUT_REMOTE_REFUSED)
+    log_debug("%s: registry: %s", terminal->handle, answer->error);
+  if (answer->stale_seq)
+    seq_counter_raise(&terminal->daemon->seq, answer->stale_seq);
   terminal_feed(terminal, input);
 }
 
@@ -291,25 +381,27 @@ static void on_claim(const struct registry_answer *answer, void *userdata)
   on_registry_answer(answer, userdata, claim_input(answer));
 }
 
-/* Starts a lookup or a claim; without an account it fails at once. */
+/* Starts a lookup or a claim; without an account it waits or fails. */
 static void ask_registry(struct terminal *terminal, bool claim)
 {
   struct daemon *daemon = terminal->daemon;
-  int r = -ENOKEY;
+  int r;
 
-  if (!daemon->account && !daemon->account_failed) {
-    /* The first shadow account is on its way: not a registry failure. */
-    terminal->awaiting_account = true;
+  if (!daemon->account) {
+    /* The first shadow account on its way is no registry failure. */
+    terminal_feed(terminal, daemon->account_state == ACCOUNT_REQUESTING ? INPUT_NO_ACCOUNT
+                                                                        : INPUT_REMOTE_FAILED);
     return;
   }
-  if (daemon->account)
-    r = claim ? registry_client_claim(daemon->registry, terminal->id, on_claim, terminal,
-                                      &terminal->call)
-              : registry_client_lookup(daemon->registry, terminal->id, on_lookup, terminal,
-                                       &terminal->call);
+  if (claim)
+    r = registry_client_claim(daemon->registry, terminal->id,
+                              seq_counter_next(&daemon->seq, daemon_now_us()), on_claim, terminal,
+                              &terminal->call);
+  else
+    r = registry_client_lookup(daemon->registry, terminal->id, on_lookup, terminal,
+                               &terminal->call);
   if (r < 0) {
-    log_debug("%s: registry not asked: %s", terminal->handle,
-              r == -ENOKEY ? "no account yet" : strerror(-r));
+    log_err("%s: cannot start a registry request: %s", terminal->handle, strerror(-r));
     terminal_feed(terminal, INPUT_REMOTE_FAILED);
   }
 }
@@ -347,6 +439,16 @@ static void schedule_retry(struct terminal *terminal)
   evtimer_add(terminal->retry_timer, &tv);
 }
 
+static void start_release(struct terminal *terminal)
+{
+  int r = releaser_start(terminal->daemon->releaser, terminal->id, on_release, terminal);
+
+  if (r < 0) { /* no account: nothing could be sent */
+    finish_forget(terminal, -EHOSTUNREACH);
+    terminal_feed(terminal, INPUT_RELEASE_NOT_DONE);
+  }
+}
+
 static void terminal_feed(struct terminal *terminal, enum decide_input input)
 {
   struct decide_output out;
@@ -358,6 +460,8 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
     drop_local(terminal);
   if (out.actions & ACTION_RESET_BACKOFF)
     backoff_reset(&terminal->backoff);
+  if (out.actions & ACTION_CANCEL_RETRY)
+    evtimer_del(terminal->retry_timer);
   if (out.announce) {
     log_info("%s: decision %s (%s)", terminal->handle, terminal_decision(terminal),
              terminal_reason(terminal));
@@ -365,50 +469,30 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
   }
   if (out.actions & ACTION_SCHEDULE_RETRY)
     schedule_retry(terminal);
+  if (out.actions & ACTION_RELEASE)
+    start_release(terminal);
   if (out.actions & (ACTION_LOOKUP | ACTION_CLAIM))
     ask_registry(terminal, out.actions & ACTION_CLAIM);
 }
 
-void terminal_retry(struct terminal *terminal)
+int terminal_retry(struct terminal *terminal)
 {
+  if (decide_is_releasing(&terminal->state) || terminal->forget_done)
+    return -EBUSY;
   cancel_work(terminal);
   decide_init(&terminal->state);
   backoff_reset(&terminal->backoff);
   log_info("%s: checking again", terminal->handle);
   local_check(terminal);
-}
-
-static void on_release(const struct registry_answer *answer, void *userdata)
-{
-  struct terminal *terminal = userdata;
-  int error = -EHOSTUNREACH;
-
-  terminal->forget_call = NULL;
-  if (answer->outcome == REGISTRY_ANSWERED && answer->http_status == 403)
-    error = -EPERM;
-  else if (answer->outcome == REGISTRY_ANSWERED &&
-           (answer->http_status == 204 || answer->http_status == 404))
-    error = 0;
-  if (error < 0) {
-    log_warn("%s: forget refused: %s", terminal->handle,
-             error == -EPERM ? "bound to another client" : answer->error);
-    finish_forget(terminal, error);
-    return;
-  }
-  cancel_work(terminal);
-  drop_local(terminal);
-  log_info("%s: binding released", terminal->handle);
-  finish_forget(terminal, 0); /* reply first, then the Decision */
-  terminal_feed(terminal, INPUT_FORGOTTEN);
+  return 0;
 }
 
 void terminal_forget(struct terminal *terminal, void (*done)(int error, void *userdata),
                      void *userdata)
 {
   struct daemon *daemon = terminal->daemon;
-  int r;
 
-  if (terminal->forget_done) {
+  if (terminal->forget_done || decide_is_releasing(&terminal->state)) {
     done(-EBUSY, userdata);
     return;
   }
@@ -416,36 +500,34 @@ void terminal_forget(struct terminal *terminal, void (*done)(int error, void *us
     done(terminal->kind == TERMINAL_ID_NONE ? -ENOKEY : -EHOSTUNREACH, userdata);
     return;
   }
+  log_info("%s: forget requested", terminal->handle);
   terminal->forget_done = done;
   terminal->forget_userdata = userdata;
-  r = registry_client_release(daemon->registry, terminal->id, on_release, terminal,
-                              &terminal->forget_call);
-  if (r < 0)
-    finish_forget(terminal, -EHOSTUNREACH);
+  terminal_feed(terminal, INPUT_FORGET); /* waits for a call in flight */
 }
 
-static void kick(const char *key, void *value, void *userdata)
+/* Through the timer, so the machine runs from the loop as it always does. */
+static void retry_now(struct terminal *terminal)
 {
-  struct terminal *terminal = value;
+  const struct timeval now = {0, 0};
 
-  (void)key;
-  (void)userdata;
-  if (terminal->awaiting_account) {
-    terminal->awaiting_account = false;
-    ask_registry(terminal, terminal->state.phase != PHASE_LOOKING_UP);
-    return;
-  }
-  if (terminal->state.phase == PHASE_WAITING || terminal->state.phase == PHASE_CONFIRM_WAITING) {
-    const struct timeval now = {0, 0};
-    evtimer_del(terminal->retry_timer);
-    /* through the timer, so no terminal changes the map mid-walk */
-    evtimer_add(terminal->retry_timer, &now);
-  }
+  evtimer_del(terminal->retry_timer);
+  evtimer_add(terminal->retry_timer, &now);
 }
 
 void terminal_kick_waiting(struct daemon *daemon)
 {
-  strmap_foreach(daemon->by_syspath, kick, NULL);
+  size_t count;
+  struct terminal **all = all_terminals(daemon, &count);
+
+  for (size_t i = 0; i < count; i++) {
+    enum decide_phase phase = all[i]->state.phase;
+    if (phase == PHASE_AWAITING_ACCOUNT)
+      terminal_feed(all[i], daemon->account ? INPUT_ACCOUNT_READY : INPUT_REMOTE_FAILED);
+    else if (phase == PHASE_WAITING || phase == PHASE_CONFIRM_WAITING)
+      retry_now(all[i]);
+  }
+  free(all);
 }
 
 const char *terminal_decision(const struct terminal *terminal)

@@ -8,10 +8,15 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define CANDIDATE_PROPERTY "PHONEBIND_CANDIDATE"
+/* Bursts of hundreds of phones: a larger receive buffer makes ENOBUFS
+ * rare; rescanning handles it when it still happens. */
+#define RECEIVE_BUFFER (4 * 1024 * 1024)
 
 struct udev_watch {
   struct udev *udev;
@@ -51,9 +56,11 @@ static int enumerate(struct udev_watch *watch)
   return r;
 }
 
-static void rescan(struct udev_watch *watch)
+void udev_watch_rescan(struct udev_watch *watch, const char *why)
 {
-  log_warn("udev events were lost; enumerating devices again");
+  if (!watch)
+    return;
+  log_info("%s; enumerating devices again", why);
   watch->handlers.rescan_begin(watch->handlers.userdata);
   enumerate(watch);
   watch->handlers.rescan_end(watch->handlers.userdata);
@@ -86,12 +93,47 @@ static void on_monitor(evutil_socket_t fd, short events, void *arg)
     device = udev_monitor_receive_device(watch->monitor);
     if (!device) {
       if (errno == ENOBUFS)
-        rescan(watch);
+        udev_watch_rescan(watch, "udev events were lost");
       break;
     }
     handle_device(watch, device);
     udev_device_unref(device);
   }
+}
+
+static long read_rmem_max(void)
+{
+  FILE *f = fopen("/proc/sys/net/core/rmem_max", "re");
+  long value = -1;
+
+  if (f) {
+    if (fscanf(f, "%ld", &value) != 1)
+      value = -1;
+    fclose(f);
+  }
+  return value;
+}
+
+/* SO_RCVBUFFORCE passes the net.core.rmem_max cap, for a process with
+ * CAP_NET_ADMIN; without it the kernel silently caps SO_RCVBUF. Say what
+ * we got: a small buffer means rescans after bursts. */
+static void set_receive_buffer(struct udev_watch *watch)
+{
+  int fd = udev_monitor_get_fd(watch->monitor), want = RECEIVE_BUFFER, got = 0;
+  socklen_t len = sizeof got;
+
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0)
+    return;
+  got /= 2; /* the kernel reports twice the payload it grants */
+  if (got >= want)
+    log_info("udev receive buffer %d KiB", got / 1024);
+  else
+    log_warn("udev receive buffer %d KiB, not the %d KiB asked: no CAP_NET_ADMIN and "
+             "net.core.rmem_max = %ld; a burst of phones may overflow it (then all devices are "
+             "enumerated again)",
+             got / 1024, want / 1024, read_rmem_max());
 }
 
 int udev_watch_start(struct event_base *base, const struct udev_watch_handlers *handlers,
@@ -106,9 +148,7 @@ int udev_watch_start(struct event_base *base, const struct udev_watch_handlers *
     watch->monitor = udev_monitor_new_from_netlink(watch->udev, "udev");
   if (!watch->monitor)
     goto fail;
-  /* Bursts of hundreds of phones: a larger receive buffer makes ENOBUFS
-   * rare; rescanning handles it when it still happens. */
-  udev_monitor_set_receive_buffer_size(watch->monitor, 4 * 1024 * 1024);
+  set_receive_buffer(watch);
   r = udev_monitor_filter_add_match_subsystem_devtype(watch->monitor, "usb", "usb_device");
   if (r >= 0)
     r = udev_monitor_enable_receiving(watch->monitor);

@@ -15,8 +15,9 @@ struct udev_watch_handlers {
   void (*attached)(struct udev_device *device, void *userdata);
   /* A device is gone; the syspath may belong to no terminal of ours. */
   void (*detached)(const char *syspath, void *userdata);
-  /* Events were lost (ENOBUFS): what was attached before a rescan and was
-   * not reported again by it is gone. Called before and after a rescan. */
+  /* Events were lost (ENOBUFS, or a resume from suspend): what was
+   * attached before a rescan and was not reported again by it is gone.
+   * Called before and after a rescan. */
   void (*rescan_begin)(void *userdata);
   void (*rescan_end)(void *userdata);
   void *userdata;
@@ -27,3 +28,6 @@ struct udev_watch_handlers {
 int udev_watch_start(struct event_base *base, const struct udev_watch_handlers *handlers,
                      struct udev_watch **out_watch);
 void udev_watch_free(struct udev_watch *watch);
+/* Enumerates again between rescan_begin and rescan_end; why: for the log.
+ * Does nothing when watch is NULL. */
+void udev_watch_rescan(struct udev_watch *watch, const char *why);

@@ -127,3 +127,15 @@ void strmap_foreach(const struct strmap *map, void (*fn)(const char *key, void *
     for (struct entry *e = map->buckets[i]; e; e = e->next)
       fn(e->key, e->value, ud);
 }
+
+void **strmap_values(const struct strmap *map, size_t *out_count)
+{
+  void **values = xcalloc(map->size + 1, sizeof *values);
+  size_t n = 0;
+
+  for (size_t i = 0; i < map->bucket_count; i++)
+    for (struct entry *e = map->buckets[i]; e; e = e->next)
+      values[n++] = e->value;
+  *out_count = n;
+  return values;
+}

@@ -3,7 +3,9 @@
  * peer that never answers, garbage, a 500, a 200 that is not JSON, an
  * answer over the size limit. Also: callbacks never run inside the
  * starting call, the in-flight bound holds, cancel suppresses the
- * callback, and freeing with calls outstanding leaks nothing (ASan). */
+ * callback, and freeing with calls outstanding leaks nothing (ASan).
+ * Fencing: Phonebind-Seq sent on PUT and DELETE, a "stale" 409 read with
+ * its sequence, and which failures mean "certainly not done". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +88,7 @@ struct peer {
   size_t reply_len;
   atomic_int connections;
   int held[64];
+  char request[4096]; /* the last request read */
   pthread_t thread;
 };
 
@@ -104,7 +107,11 @@ static void *peer_run(void *arg)
         peer->held[n] = c;
       continue;
     }
-    (void)!read(c, buf, sizeof buf);
+    ssize_t got = read(c, buf, sizeof buf - 1);
+    if (got > 0) {
+      buf[got] = '\0';
+      memcpy(peer->request, buf, (size_t)got + 1);
+    }
     for (size_t off = 0; off < peer->reply_len;) {
       ssize_t w = write(c, peer->reply + off, peer->reply_len - off);
       if (w <= 0)
@@ -220,6 +227,130 @@ static void test_oversized_answer(void **state)
   free(reply);
 }
 
+static int claim_unfenced(struct registry_client *client, const char *id, registry_done_fn done,
+                          void *userdata, struct registry_call **out_call)
+{
+  return registry_client_claim(client, id, 0, done, userdata, out_call);
+}
+
+static int release_unfenced(struct registry_client *client, const char *id,
+                            registry_done_fn done, void *userdata, struct registry_call **out_call)
+{
+  return registry_client_release(client, id, 0, done, userdata, out_call);
+}
+
+/* One fenced call to a canned peer; the request it saw is in peer->request. */
+static void fenced_once(struct peer *peer, const char *reply, bool release, uint64_t seq,
+                        struct result *result)
+{
+  struct event_base *base = event_base_new();
+  struct registry_client *client;
+
+  peer_start(peer, reply, strlen(reply));
+  client = client_for(base, peer->port, 2000, 4);
+  *result = (struct result){0};
+  if (release)
+    assert_int_equal(registry_client_release(client, "usb:18d1:X", seq, on_done, result, NULL),
+                     0);
+  else
+    assert_int_equal(registry_client_claim(client, "usb:18d1:X", seq, on_done, result, NULL), 0);
+  run_until(base, &result->done, 5000);
+  assert_true(result->done);
+  registry_client_free(client);
+  event_base_free(base);
+  peer_stop(peer);
+}
+
+static void test_fencing(void **state)
+{
+  static const char stale[] = "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 26\r\nConnection: close\r\n\r\n"
+                              "{\"error\":\"stale\",\"seq\":77}";
+  static const char created[] = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n"
+                                "Connection: close\r\n\r\n{}";
+  struct peer peer;
+  struct result result;
+  (void)state;
+  fenced_once(&peer, created, false, 1764000000000001ull, &result);
+  assert_non_null(strstr(peer.request, "\r\nPhonebind-Seq: 1764000000000001\r\n"));
+  assert_int_equal(result.answer.http_status, 201);
+  fenced_once(&peer, created, false, 0, &result);
+  assert_null(strstr(peer.request, "Phonebind-Seq"));
+  for (int release = 0; release < 2; release++) {
+    fenced_once(&peer, stale, release, 5, &result);
+    assert_non_null(strstr(peer.request, release ? "DELETE " : "PUT "));
+    assert_int_equal(result.answer.outcome, REGISTRY_ANSWERED);
+    assert_int_equal(result.answer.http_status, 409);
+    assert_int_equal(result.answer.stale_seq, 77);
+    assert_int_equal(result.answer.status, REGISTRY_STATUS_NONE); /* not bound-to-other */
+  }
+}
+
+/* Which failures of a release mean "nothing happened" (the daemon then
+ * says so and changes nothing) and which leave the outcome unknown. */
+static void test_not_done(void **state)
+{
+  static const char unavailable[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n"
+                                    "Connection: close\r\n\r\n{}";
+  static const char server_error[] = "HTTP/1.1 500 Internal Server Error\r\n"
+                                     "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+  struct event_base *base = event_base_new();
+  struct registry_client *client;
+  struct peer peer;
+  struct result result = {0};
+  int port, fd = listen_socket(&port);
+  (void)state;
+  close(fd); /* refused */
+  client = client_for(base, port, 2000, 4);
+  assert_int_equal(registry_client_release(client, "usb:18d1:X", 9, on_done, &result, NULL), 0);
+  run_until(base, &result.done, 5000);
+  assert_true(result.answer.not_done);
+  registry_client_free(client);
+  event_base_free(base);
+  fenced_once(&peer, unavailable, true, 9, &result);
+  assert_true(result.answer.not_done);
+  fenced_once(&peer, server_error, true, 9, &result);
+  assert_false(result.answer.not_done); /* it may have been done */
+  peer_start(&peer, NULL, 0);           /* accepts, never answers: unknown */
+  base = event_base_new();
+  client = client_for(base, peer.port, 300, 4);
+  result = (struct result){0};
+  assert_int_equal(registry_client_release(client, "usb:18d1:X", 9, on_done, &result, NULL), 0);
+  run_until(base, &result.done, 5000);
+  assert_int_equal(result.answer.outcome, REGISTRY_UNREACHABLE);
+  assert_false(result.answer.not_done);
+  registry_client_free(client);
+  event_base_free(base);
+  peer_stop(&peer);
+}
+
+static int observed;
+
+static void count_observed(const struct registry_answer *answer, void *userdata)
+{
+  (void)answer;
+  (void)userdata;
+  observed++;
+}
+
+static void test_observer_sees_every_answer(void **state)
+{
+  struct event_base *base = event_base_new();
+  struct result result = {0};
+  struct registry_client *client;
+  int port, fd = listen_socket(&port);
+  (void)state;
+  close(fd);
+  client = client_for(base, port, 2000, 4);
+  registry_client_set_observer(client, count_observed, NULL);
+  observed = 0;
+  assert_int_equal(registry_client_lookup(client, "usb:18d1:X", on_done, &result, NULL), 0);
+  run_until(base, &result.done, 5000);
+  assert_int_equal(observed, 1);
+  registry_client_free(client);
+  event_base_free(base);
+}
+
 static void test_in_flight_bound_and_cancel(void **state)
 {
   struct event_base *base = event_base_new();
@@ -324,22 +455,22 @@ static void test_real_registry(void **state)
   call_and_wait(base, &r, registry_client_lookup, mine, id);
   assert_int_equal(r.answer.http_status, 200);
   assert_int_equal(r.answer.status, REGISTRY_STATUS_UNBOUND);
-  call_and_wait(base, &r, registry_client_claim, mine, id);
+  call_and_wait(base, &r, claim_unfenced, mine, id);
   assert_int_equal(r.answer.http_status, 201);
-  call_and_wait(base, &r, registry_client_claim, mine, id);
+  call_and_wait(base, &r, claim_unfenced, mine, id);
   assert_int_equal(r.answer.http_status, 200);
-  call_and_wait(base, &r, registry_client_claim, theirs, id);
+  call_and_wait(base, &r, claim_unfenced, theirs, id);
   assert_int_equal(r.answer.http_status, 409);
   assert_int_equal(r.answer.status, REGISTRY_STATUS_BOUND_TO_OTHER);
   call_and_wait(base, &r, registry_client_lookup, theirs, id);
   assert_int_equal(r.answer.status, REGISTRY_STATUS_BOUND_TO_OTHER);
   call_and_wait(base, &r, registry_client_lookup, mine, id);
   assert_int_equal(r.answer.status, REGISTRY_STATUS_BOUND_TO_YOU);
-  call_and_wait(base, &r, registry_client_release, theirs, id);
+  call_and_wait(base, &r, release_unfenced, theirs, id);
   assert_int_equal(r.answer.http_status, 403);
-  call_and_wait(base, &r, registry_client_release, mine, id);
+  call_and_wait(base, &r, release_unfenced, mine, id);
   assert_int_equal(r.answer.http_status, 204);
-  call_and_wait(base, &r, registry_client_release, mine, id);
+  call_and_wait(base, &r, release_unfenced, mine, id);
   assert_int_equal(r.answer.http_status, 404);
   registry_client_set_token(theirs, "not-a-token");
   call_and_wait(base, &r, registry_client_lookup, theirs, id);
@@ -361,6 +492,8 @@ int main(void)
     cmocka_unit_test(test_refused),           cmocka_unit_test(test_silent_peer_times_out),
     cmocka_unit_test(test_garbage_and_errors), cmocka_unit_test(test_oversized_answer),
     cmocka_unit_test(test_in_flight_bound_and_cancel), cmocka_unit_test(test_real_registry),
+    cmocka_unit_test(test_fencing),           cmocka_unit_test(test_not_done),
+    cmocka_unit_test(test_observer_sees_every_answer),
   };
   int r;
 

@@ -25,13 +25,16 @@ enum binding_status {
 enum claim_result {
   CLAIM_BOUND_NOW,   /* 201 */
   CLAIM_RENEWED,     /* 200 */
-  CLAIM_CONFLICT,    /* 409 */
+  CLAIM_CONFLICT,    /* 409 bound-to-other */
+  CLAIM_STALE,       /* 409 stale: a newer request of this account came first */
+  CLAIM_RESULT_COUNT,
 };
 
 enum release_result {
   RELEASE_DONE,      /* 204 */
   RELEASE_NOT_BOUND, /* 404 */
   RELEASE_NOT_OWNER, /* 403 */
+  RELEASE_STALE,     /* 409 stale */
 };
 
 struct backend_ops {
@@ -40,10 +43,16 @@ struct backend_ops {
   void (*close)(struct backend *backend);
   int (*lookup)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
                 const char *account, enum binding_status *out_status);
+  /* Claims and releases are fenced (fence.h): seq is the request's
+   * Phonebind-Seq, 0 when it had none; for a *_STALE answer *out_seq (when
+   * not NULL) is the sequence stored for this terminal and account. The
+   * fence is checked and the write made under one lock. */
   int (*claim)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
-               const char *account, uint64_t now, enum claim_result *out_result);
+               const char *account, uint64_t seq, uint64_t now, enum claim_result *out_result,
+               uint64_t *out_seq);
   int (*release)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
-                 const char *account, enum release_result *out_result);
+                 const char *account, uint64_t seq, uint64_t now,
+                 enum release_result *out_result, uint64_t *out_seq);
   /* Stores a new account under a fresh unique id (written to out_account,
    * ACCOUNT_ID_MAX bytes); -EEXIST when the token hash is taken. */
   int (*create_account)(struct backend *backend, const uint8_t token_hash[HASH_SHA256_LEN],
@@ -53,7 +62,8 @@ struct backend_ops {
                       char *out_account);
   /* The database's check value of the terminal-id key: 1 and out_check
    * set, or 0 when it has none. *out_keyed tells whether it holds data
-   * hashed with some key (bindings), which a new key would orphan. */
+   * hashed with some key (bindings, tombstones), which a new key would
+   * orphan. */
   int (*read_key_check)(struct backend *backend, uint8_t out_check[HASH_SHA256_LEN],
                         bool *out_keyed);
   /* Stores check unless the database has a check value already: 0 when

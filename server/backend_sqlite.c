@@ -8,19 +8,24 @@
 #include "account_id.h"
 #include "backend.h"
 #include "bound_filter.h"
+#include "fence.h"
 #include "log.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SCHEMA_VERSION 2
 #define KEY_CHECK_NAME "terminal-key-check"
+#define TOMBSTONE_KEEP_MS (7ULL * 24 * 3600 * 1000) /* the contract: at least a week */
+#define PURGE_EVERY_MS (3600ULL * 1000)
 
 static const char schema_v1[] =
   "CREATE TABLE accounts ("
@@ -33,14 +38,24 @@ static const char schema_v1[] =
   "  bound_at INTEGER NOT NULL,"
   "  renewed_at INTEGER NOT NULL) WITHOUT ROWID;";
 
-/* Version 2: the key's check value; times in milliseconds, as the
- * contract keeps them (version 1 kept seconds). */
+/* Version 2: the key's check value; fencing (each binding's sequence, and
+ * a tombstone per terminal and account that released it); times in
+ * milliseconds, as the contract keeps them (version 1 kept seconds).
+ * Sequences are stored as the signed 64-bit integer of the same bits. */
 static const char schema_v2[] =
   "CREATE TABLE meta ("
   "  name TEXT PRIMARY KEY,"
   "  value BLOB NOT NULL) WITHOUT ROWID;"
   "UPDATE accounts SET created_at = created_at * 1000;"
-  "UPDATE bindings SET bound_at = bound_at * 1000, renewed_at = renewed_at * 1000;";
+  "UPDATE bindings SET bound_at = bound_at * 1000, renewed_at = renewed_at * 1000;"
+  "ALTER TABLE bindings ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE tombstones ("
+  "  terminal_hash BLOB NOT NULL,"
+  "  account_id TEXT NOT NULL REFERENCES accounts(id),"
+  "  seq INTEGER NOT NULL,"
+  "  released_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (terminal_hash, account_id)) WITHOUT ROWID;"
+  "CREATE INDEX tombstones_released_at ON tombstones (released_at);";
 
 static const char *const schema_steps[SCHEMA_VERSION + 1] = {[1] = schema_v1, [2] = schema_v2};
 
@@ -51,8 +66,42 @@ struct backend_sqlite {
   sqlite3 *db;
   sqlite3_stmt *insert_binding, *renew_binding, *delete_binding, *insert_account;
   sqlite3_stmt *select_account_id, *select_binding, *select_account;
+  sqlite3_stmt *select_tombstone, *upsert_tombstone, *delete_tombstone, *purge_tombstones;
+  sqlite3_stmt *begin, *commit, *rollback;
   struct bound_filter *bound; /* lookups of unbound terminals skip the lock */
+  uint64_t purged_at;         /* when old tombstones were last purged */
 };
+
+/* What the fence needs to know of a terminal, for one account. */
+struct fence_state {
+  enum fence_owner owner;
+  uint64_t stored;    /* our binding's seq, else our tombstone's, else 0 */
+  bool has_tombstone; /* ours, for this terminal */
+};
+
+static sqlite3_int64 seq_to_sql(uint64_t seq)
+{
+  sqlite3_int64 value;
+
+  memcpy(&value, &seq, sizeof value);
+  return value;
+}
+
+static uint64_t seq_from_sql(sqlite3_int64 value)
+{
+  uint64_t seq;
+
+  memcpy(&seq, &value, sizeof seq);
+  return seq;
+}
+
+static uint64_t wall_clock_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int errno_from_sqlite(int rc)
 {
@@ -176,9 +225,10 @@ static int migrate(sqlite3 *db, const char *path)
 }
 
 /* A one-row query keyed by a hash whose first column is an account id:
- * 1 and out_account set, 0 when there is no row, or -errno. */
+ * 1 and out_account set (and *out_seq from the second column, when asked),
+ * 0 when there is no row, or -errno. */
 static int select_account_by_hash(sqlite3_stmt *stmt, const uint8_t hash[HASH_SHA256_LEN],
-                                  char out_account[ACCOUNT_ID_MAX])
+                                  char out_account[ACCOUNT_ID_MAX], uint64_t *out_seq)
 {
   int rc, found = 0;
 
@@ -186,6 +236,8 @@ static int select_account_by_hash(sqlite3_stmt *stmt, const uint8_t hash[HASH_SH
   rc = sqlite3_step(stmt);
   if (rc == SQLITE_ROW) {
     snprintf(out_account, ACCOUNT_ID_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    if (out_seq)
+      *out_seq = seq_from_sql(sqlite3_column_int64(stmt, 1));
     found = 1;
   }
   sqlite3_reset(stmt);
@@ -193,11 +245,12 @@ static int select_account_by_hash(sqlite3_stmt *stmt, const uint8_t hash[HASH_SH
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : errno_from_sqlite(rc);
 }
 
-/* The owner of a terminal: 1 and out_account set, 0 when unbound. */
+/* The owner of a terminal: 1 and out_account (and the binding's *out_seq,
+ * when asked) set, 0 when unbound. */
 static int select_owner(struct backend_sqlite *be, const uint8_t *terminal_hash,
-                        char out_account[ACCOUNT_ID_MAX])
+                        char out_account[ACCOUNT_ID_MAX], uint64_t *out_seq)
 {
-  return select_account_by_hash(be->select_binding, terminal_hash, out_account);
+  return select_account_by_hash(be->select_binding, terminal_hash, out_account, out_seq);
 }
 
 static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, const char *account,
@@ -212,7 +265,7 @@ static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, con
     return 0;
   }
   pthread_mutex_lock(&be->lock);
-  r = select_owner(be, terminal_hash, owner);
+  r = select_owner(be, terminal_hash, owner, NULL);
   pthread_mutex_unlock(&be->lock);
   if (r < 0)
     return r;
@@ -232,61 +285,185 @@ static int step_once(sqlite3_stmt *stmt)
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
 }
 
-/* Check and write under the write lock: of racing claims exactly one
- * finds the terminal unbound. The primary key backs this up. */
-static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                        uint64_t now, enum claim_result *out_result)
+/* Runs a statement of the convention ?1 terminal hash, ?2 account, ?3 now,
+ * ?4 seq; it may use the first few of them only. */
+static int run_row(sqlite3_stmt *stmt, const uint8_t *terminal_hash, const char *account,
+                   uint64_t now, uint64_t seq)
 {
-  struct backend_sqlite *be = (struct backend_sqlite *)base;
-  char owner[ACCOUNT_ID_MAX];
-  sqlite3_stmt *stmt;
-  int r, rc;
+  int params = sqlite3_bind_parameter_count(stmt);
 
-  pthread_mutex_lock(&be->lock);
-  r = bound_filter_may_contain(be->bound, terminal_hash)
-        ? select_owner(be, terminal_hash, owner)
-        : 0;
-  if (r == 1 && strcmp(owner, account) != 0) {
-    *out_result = CLAIM_CONFLICT;
-    r = 0;
-    goto out;
-  }
-  if (r < 0)
-    goto out;
-  stmt = r == 1 ? be->renew_binding : be->insert_binding;
+  sqlite3_bind_blob(stmt, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+  if (params >= 2)
+    sqlite3_bind_text(stmt, 2, account, -1, SQLITE_STATIC);
+  if (params >= 3)
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)now);
+  if (params >= 4)
+    sqlite3_bind_int64(stmt, 4, seq_to_sql(seq));
+  return errno_from_sqlite(step_once(stmt));
+}
+
+/* Our tombstone's seq for the terminal: 1 and *out_seq, or 0 when none. */
+static int select_tombstone(struct backend_sqlite *be, const uint8_t *terminal_hash,
+                            const char *account, uint64_t *out_seq)
+{
+  sqlite3_stmt *stmt = be->select_tombstone;
+  int rc;
+
   sqlite3_bind_blob(stmt, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
   sqlite3_bind_text(stmt, 2, account, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(stmt, 3, (sqlite3_int64)now);
-  rc = step_once(stmt);
-  *out_result = r == 1 ? CLAIM_RENEWED : CLAIM_BOUND_NOW;
-  r = errno_from_sqlite(rc);
-  if (r == 0 && *out_result == CLAIM_BOUND_NOW)
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    *out_seq = seq_from_sql(sqlite3_column_int64(stmt, 0));
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+}
+
+/* Tombstones older than a week go, at start and at most once an hour
+ * afterwards: one indexed range delete. A failure costs nothing but
+ * space, so it is logged and the request goes on. */
+static void purge_old_tombstones(struct backend_sqlite *be, uint64_t now)
+{
+  int r;
+
+  if (now < be->purged_at + PURGE_EVERY_MS)
+    return;
+  be->purged_at = now;
+  if (now <= TOMBSTONE_KEEP_MS)
+    return;
+  sqlite3_bind_int64(be->purge_tombstones, 1, (sqlite3_int64)(now - TOMBSTONE_KEEP_MS));
+  r = errno_from_sqlite(step_once(be->purge_tombstones));
+  if (r < 0)
+    log_warn("database: cannot purge old tombstones: %s", strerror(-r));
+  else if (sqlite3_changes(be->db) > 0)
+    log_debug("purged %d tombstones older than a week", sqlite3_changes(be->db));
+}
+
+/* Under the lock: whose the terminal is and the sequence stored for this
+ * account. The filter spares a read of a terminal never bound; the
+ * tombstone is read whenever the binding is not ours. */
+static int read_fence_state(struct backend_sqlite *be, const uint8_t *terminal_hash,
+                            const char *account, struct fence_state *out_state)
+{
+  char owner[ACCOUNT_ID_MAX];
+  uint64_t seq = 0;
+  int r = bound_filter_may_contain(be->bound, terminal_hash)
+            ? select_owner(be, terminal_hash, owner, &seq)
+            : 0;
+
+  *out_state = (struct fence_state){.owner = FENCE_UNBOUND};
+  if (r < 0)
+    return r;
+  if (r == 1 && strcmp(owner, account) == 0) {
+    out_state->owner = FENCE_OURS;
+    out_state->stored = seq;
+    return 0;
+  }
+  out_state->owner = r == 1 ? FENCE_OTHERS : FENCE_UNBOUND;
+  r = select_tombstone(be, terminal_hash, account, &out_state->stored);
+  out_state->has_tombstone = r == 1;
+  return r < 0 ? r : 0;
+}
+
+/* The one or two statements a fenced write needs. */
+static int write_rows(struct backend_sqlite *be, const uint8_t *terminal_hash,
+                      const char *account, uint64_t now, const struct fence_write *w,
+                      bool has_tombstone)
+{
+  int r = 0;
+
+  switch (w->op) {
+  case FENCE_WRITE_NOTHING:
+    break;
+  case FENCE_WRITE_BIND:
+    r = run_row(be->insert_binding, terminal_hash, account, now, w->seq);
+    if (r == 0 && has_tombstone)
+      r = run_row(be->delete_tombstone, terminal_hash, account, now, w->seq);
+    break;
+  case FENCE_WRITE_RENEW:
+    r = run_row(be->renew_binding, terminal_hash, account, now, w->seq);
+    break;
+  case FENCE_WRITE_UNBIND:
+    r = run_row(be->delete_binding, terminal_hash, account, now, w->seq);
+    if (r == 0)
+      r = run_row(be->upsert_tombstone, terminal_hash, account, now, w->seq);
+    break;
+  case FENCE_WRITE_TOMBSTONE:
+    r = run_row(be->upsert_tombstone, terminal_hash, account, now, w->seq);
+    break;
+  }
+  return r;
+}
+
+/* Two statements are one transaction: a binding never goes without its
+ * tombstone taking its sequence, nor comes without the tombstone going. */
+static int apply_fence_write(struct backend_sqlite *be, const uint8_t *terminal_hash,
+                             const char *account, uint64_t now, const struct fence_write *w,
+                             bool has_tombstone)
+{
+  bool two = w->op == FENCE_WRITE_UNBIND || (w->op == FENCE_WRITE_BIND && has_tombstone);
+  int r = two ? errno_from_sqlite(step_once(be->begin)) : 0;
+
+  if (r == 0)
+    r = write_rows(be, terminal_hash, account, now, w, has_tombstone);
+  if (two && r == 0)
+    r = errno_from_sqlite(step_once(be->commit));
+  if (two && !sqlite3_get_autocommit(be->db))
+    step_once(be->rollback); /* a failed statement or commit */
+  if (r == 0 && w->op == FENCE_WRITE_BIND)
     bound_filter_add(be->bound, terminal_hash); /* before the 201 leaves */
-out:
+  return r;
+}
+
+/* Fence check and write under one lock: of racing requests only those the
+ * fence lets through write, in the order they take the lock; and of
+ * racing claims exactly one finds the terminal unbound (the primary key
+ * backs this up). Returns the answer of fence_claim() or fence_release(). */
+static int fenced_request(struct backend_sqlite *be, bool claim, const uint8_t *terminal_hash,
+                          const char *account, uint64_t seq, uint64_t now, int *out_answer,
+                          uint64_t *out_seq)
+{
+  struct fence_state state;
+  struct fence_write w;
+  int r;
+
+  pthread_mutex_lock(&be->lock);
+  purge_old_tombstones(be, now);
+  r = read_fence_state(be, terminal_hash, account, &state);
+  if (r == 0) {
+    *out_answer = claim ? (int)fence_claim(state.owner, state.stored, seq, &w)
+                        : (int)fence_release(state.owner, state.stored, seq, &w);
+    r = apply_fence_write(be, terminal_hash, account, now, &w, state.has_tombstone);
+  }
   pthread_mutex_unlock(&be->lock);
+  if (r == 0 && out_seq)
+    *out_seq = state.stored;
+  return r;
+}
+
+static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, const char *account,
+                        uint64_t seq, uint64_t now, enum claim_result *out_result,
+                        uint64_t *out_seq)
+{
+  int answer = 0, r;
+
+  r = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq, now,
+                     &answer, out_seq);
+  *out_result = (enum claim_result)answer;
   return r;
 }
 
 static int sqlite_release(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                          enum release_result *out_result)
+                          uint64_t seq, uint64_t now, enum release_result *out_result,
+                          uint64_t *out_seq)
 {
-  struct backend_sqlite *be = (struct backend_sqlite *)base;
-  char owner[ACCOUNT_ID_MAX];
-  int r;
+  int answer = 0, r;
 
-  pthread_mutex_lock(&be->lock);
-  r = select_owner(be, terminal_hash, owner);
-  if (r == 0) {
-    *out_result = RELEASE_NOT_BOUND;
-  } else if (r == 1 && strcmp(owner, account) != 0) {
-    *out_result = RELEASE_NOT_OWNER;
-    r = 0;
-  } else if (r == 1) {
-    sqlite3_bind_blob(be->delete_binding, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
-    r = errno_from_sqlite(step_once(be->delete_binding));
-    *out_result = RELEASE_DONE;
-  }
-  pthread_mutex_unlock(&be->lock);
+  r = fenced_request((struct backend_sqlite *)base, false, terminal_hash, account, seq, now,
+                     &answer, out_seq);
+  *out_result = (enum release_result)answer;
   return r;
 }
 
@@ -339,7 +516,7 @@ static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, 
   int r;
 
   pthread_mutex_lock(&be->lock);
-  r = select_account_by_hash(be->select_account, token_hash, out_account);
+  r = select_account_by_hash(be->select_account, token_hash, out_account, NULL);
   pthread_mutex_unlock(&be->lock);
   return r;
 }
@@ -378,7 +555,9 @@ static int sqlite_read_key_check(struct backend *base, uint8_t *out_check, bool 
   int r;
 
   pthread_mutex_lock(&be->lock);
-  r = query_row(be->db, "SELECT EXISTS (SELECT 1 FROM bindings)", &stmt);
+  r = query_row(be->db,
+                "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)",
+                &stmt);
   if (r == 1)
     *out_keyed = sqlite3_column_int(stmt, 0) != 0;
   sqlite3_finalize(stmt);
@@ -414,17 +593,45 @@ static int sqlite_store_key_check(struct backend *base, const uint8_t *check)
   return r;
 }
 
+/* Every prepared statement: where it lives and its text. Parameters of
+ * binding and tombstone statements follow run_row()'s convention. */
+static const struct {
+  size_t offset;
+  const char *sql;
+} statements[] = {
+#define STATEMENT(field, text) {offsetof(struct backend_sqlite, field), text}
+  STATEMENT(insert_binding, "INSERT INTO bindings (terminal_hash, account_id, bound_at, renewed_at,"
+                            " seq) VALUES (?1, ?2, ?3, ?3, ?4)"),
+  STATEMENT(renew_binding, "UPDATE bindings SET renewed_at = ?3, seq = ?4"
+                           " WHERE terminal_hash = ?1 AND account_id = ?2"),
+  STATEMENT(delete_binding, "DELETE FROM bindings WHERE terminal_hash = ?1"),
+  STATEMENT(select_binding, "SELECT account_id, seq FROM bindings WHERE terminal_hash = ?1"),
+  STATEMENT(insert_account, "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)"),
+  STATEMENT(select_account_id, "SELECT 1 FROM accounts WHERE id = ?1"),
+  STATEMENT(select_account, "SELECT id FROM accounts WHERE token_hash = ?1"),
+  STATEMENT(select_tombstone, "SELECT seq FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
+  STATEMENT(upsert_tombstone, "INSERT INTO tombstones (terminal_hash, account_id, seq, released_at)"
+                              " VALUES (?1, ?2, ?4, ?3) ON CONFLICT (terminal_hash, account_id)"
+                              " DO UPDATE SET seq = excluded.seq, released_at = excluded.released_at"),
+  STATEMENT(delete_tombstone, "DELETE FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
+  STATEMENT(purge_tombstones, "DELETE FROM tombstones WHERE released_at < ?1"),
+  STATEMENT(begin, "BEGIN IMMEDIATE"),
+  STATEMENT(commit, "COMMIT"),
+  STATEMENT(rollback, "ROLLBACK"),
+#undef STATEMENT
+};
+
+static sqlite3_stmt **statement_slot(struct backend_sqlite *be, size_t i)
+{
+  return (sqlite3_stmt **)(void *)((char *)be + statements[i].offset);
+}
+
 static void sqlite_close(struct backend *base)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
 
-  sqlite3_finalize(be->select_binding);
-  sqlite3_finalize(be->select_account);
-  sqlite3_finalize(be->insert_binding);
-  sqlite3_finalize(be->renew_binding);
-  sqlite3_finalize(be->delete_binding);
-  sqlite3_finalize(be->insert_account);
-  sqlite3_finalize(be->select_account_id);
+  for (size_t i = 0; i < sizeof statements / sizeof *statements; i++)
+    sqlite3_finalize(*statement_slot(be, i));
   if (be->db)
     sqlite3_close(be->db);
   pthread_mutex_destroy(&be->lock);
@@ -446,27 +653,8 @@ static int prepare_connection(struct backend_sqlite *be)
                        "PRAGMA cache_size=-32768");
   if (r == 0)
     r = migrate(be->db, be->path);
-  if (r == 0)
-    r = prepare(be->db,
-                "INSERT INTO bindings (terminal_hash, account_id, bound_at, renewed_at)"
-                " VALUES (?1, ?2, ?3, ?3)",
-                &be->insert_binding);
-  if (r == 0)
-    r = prepare(be->db,
-                "UPDATE bindings SET renewed_at = ?3 WHERE terminal_hash = ?1 AND account_id = ?2",
-                &be->renew_binding);
-  if (r == 0)
-    r = prepare(be->db, "DELETE FROM bindings WHERE terminal_hash = ?1", &be->delete_binding);
-  if (r == 0)
-    r = prepare(be->db, "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)",
-                &be->insert_account);
-  if (r == 0)
-    r = prepare(be->db, "SELECT 1 FROM accounts WHERE id = ?1", &be->select_account_id);
-  if (r == 0)
-    r = prepare(be->db, "SELECT account_id FROM bindings WHERE terminal_hash = ?1",
-                &be->select_binding);
-  if (r == 0)
-    r = prepare(be->db, "SELECT id FROM accounts WHERE token_hash = ?1", &be->select_account);
+  for (size_t i = 0; i < sizeof statements / sizeof *statements && r == 0; i++)
+    r = prepare(be->db, statements[i].sql, statement_slot(be, i));
   return r;
 }
 
@@ -508,6 +696,8 @@ static int sqlite_open(const char *path, struct backend **out_backend)
     r = prepare_connection(be);
   if (r == 0)
     r = load_bound_filter(be);
+  if (r == 0)
+    purge_old_tombstones(be, wall_clock_ms());
   if (r < 0) {
     sqlite_close(&be->base);
     return r;

@@ -4,12 +4,14 @@
 #include "http.h"
 
 #include "account_cache.h"
+#include "fence.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -214,18 +216,51 @@ static void handle_lookup(struct exchange *ex, struct registry *registry, const 
     send_json(ex, 200, "{\"status\":\"%s\"}\n", status_names[status]);
 }
 
+static void send_stale(struct exchange *ex, uint64_t stored)
+{
+  send_json(ex, 409,
+            "{\"error\":\"stale\",\"seq\":%" PRIu64 ",\"message\":\"a request of this "
+            "account with a higher Phonebind-Seq came first\"}\n",
+            stored);
+}
+
+/* The request's Phonebind-Seq: 0 when it has none, else 1..2^64-1;
+ * answers 400 bad-seq itself for junk or for the header sent twice. */
+static int read_seq(struct exchange *ex, uint64_t *out_seq)
+{
+  const struct evkeyvalq *headers = evhttp_request_get_input_headers(ex->req);
+  const struct evkeyval *header;
+  int seen = 0, r = 0;
+
+  *out_seq = 0;
+  for (header = headers->tqh_first; header; header = header->next.tqe_next) {
+    if (strcasecmp(header->key, "Phonebind-Seq") != 0)
+      continue;
+    if (++seen > 1 || (r = fence_parse_seq(header->value, out_seq)) < 0) {
+      send_error(ex, 400, "bad-seq",
+                 "Phonebind-Seq must appear once, a decimal number from 1 to 2^64-1");
+      return -1;
+    }
+  }
+  return r;
+}
+
 static void handle_claim(struct exchange *ex, struct registry *registry, const uint8_t *hash,
-                         const char *account)
+                         const char *account, uint64_t seq)
 {
   enum claim_result result;
-  int r = registry->backend->ops->claim(registry->backend, hash, account, now_ms(), &result);
+  uint64_t stored = 0;
+  int r = registry->backend->ops->claim(registry->backend, hash, account, seq, now_ms(), &result,
+                                        &stored);
 
   if (r < 0) {
     send_backend_error(ex, r);
     return;
   }
   metrics_count_claim(result);
-  if (result == CLAIM_CONFLICT)
+  if (result == CLAIM_STALE)
+    send_stale(ex, stored);
+  else if (result == CLAIM_CONFLICT)
     send_json(ex, 409, "{\"status\":\"bound-to-other\",\"error\":\"bound-to-other\","
                        "\"message\":\"the terminal is bound to another client\"}\n");
   else
@@ -233,13 +268,17 @@ static void handle_claim(struct exchange *ex, struct registry *registry, const u
 }
 
 static void handle_release(struct exchange *ex, struct registry *registry, const uint8_t *hash,
-                           const char *account)
+                           const char *account, uint64_t seq)
 {
   enum release_result result;
-  int r = registry->backend->ops->release(registry->backend, hash, account, &result);
+  uint64_t stored = 0;
+  int r = registry->backend->ops->release(registry->backend, hash, account, seq, now_ms(),
+                                          &result, &stored);
 
   if (r < 0)
     send_backend_error(ex, r);
+  else if (result == RELEASE_STALE)
+    send_stale(ex, stored);
   else if (result == RELEASE_DONE)
     send_reply(ex, 204, "application/json", NULL);
   else if (result == RELEASE_NOT_BOUND)
@@ -253,16 +292,18 @@ static void handle_terminal(struct exchange *ex, struct registry *registry,
 {
   char account[ACCOUNT_ID_MAX];
   uint8_t hash[HASH_SHA256_LEN];
+  uint64_t seq = 0;
 
-  if (check_body(ex, 0) < 0 || authenticate(ex, registry, account) < 0)
+  if (check_body(ex, 0) < 0 || (match->route == ROUTE_BINDING && read_seq(ex, &seq) < 0) ||
+      authenticate(ex, registry, account) < 0)
     return;
   hash_hmac_sha256_with(registry->terminal_mac, match->terminal_id, match->terminal_id_len, hash);
   if (match->route == ROUTE_TERMINAL)
     handle_lookup(ex, registry, hash, account);
   else if (method == METHOD_PUT)
-    handle_claim(ex, registry, hash, account);
+    handle_claim(ex, registry, hash, account, seq);
   else
-    handle_release(ex, registry, hash, account);
+    handle_release(ex, registry, hash, account, seq);
 }
 
 static void handle_metrics(struct exchange *ex)

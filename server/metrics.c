@@ -11,11 +11,15 @@ static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                         0.005,  0.01,    0.025,  0.1,   1.0};
 #define LATENCY_BUCKETS (sizeof latency_bounds / sizeof *latency_bounds)
 
-static const char *const claim_names[] = {
-  [CLAIM_BOUND_NOW] = "bound", [CLAIM_RENEWED] = "renewed", [CLAIM_CONFLICT] = "conflict"};
+static const char *const claim_names[CLAIM_RESULT_COUNT] = {
+  [CLAIM_BOUND_NOW] = "bound",
+  [CLAIM_RENEWED] = "renewed",
+  [CLAIM_CONFLICT] = "conflict",
+  [CLAIM_STALE] = "stale",
+};
 
 static _Atomic uint64_t requests[ROUTE_COUNT][STATUS_SLOTS];
-static _Atomic uint64_t claims[3];
+static _Atomic uint64_t claims[CLAIM_RESULT_COUNT];
 static _Atomic uint64_t latency_counts[LATENCY_BUCKETS + 1]; /* + "+Inf" */
 static _Atomic uint64_t latency_sum_ns;
 
@@ -66,7 +70,7 @@ static void render_claims(struct evbuffer *out)
 {
   evbuffer_add_printf(out, "# HELP phonebind_registry_claims_total Binding claims by outcome.\n"
                            "# TYPE phonebind_registry_claims_total counter\n");
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < CLAIM_RESULT_COUNT; i++)
     evbuffer_add_printf(out, "phonebind_registry_claims_total{outcome=\"%s\"} %lu\n",
                         claim_names[i], atomic_load_explicit(&claims[i], memory_order_relaxed));
 }

@@ -44,7 +44,7 @@ static void bind_one(struct backend *be)
   hash_sha256("token", 5, token);
   hash_sha256("terminal", 8, terminal);
   assert_int_equal(be->ops->create_account(be, token, 1, account), 0);
-  assert_int_equal(be->ops->claim(be, terminal, account, 1, &claim), 0);
+  assert_int_equal(be->ops->claim(be, terminal, account, 0, 1, &claim, NULL), 0);
 }
 
 static void test_fresh_database_gets_a_key(void **state)

@@ -7,6 +7,8 @@ testbed must run under umockdev's preload (see ensure_umockdev()) and get
 UMOCKDEV_DIR explicitly in their environment: Testbed.new() sets it with
 C's setenv, which Python's os.environ does not see.
 """
+import contextlib
+import glob
 import itertools
 import os
 import sys
@@ -54,10 +56,13 @@ class Testbed:
         return env
 
     def add_phone(self, serial="R58M41ABCDE", vendor="18d1", product="4ee1",
-                  model="Pixel 7", vendor_name="Google", candidate=True, extra_props=()):
-        """Adds a USB phone; serial None leaves the serial out entirely."""
+                  model="Pixel 7", vendor_name="Google", candidate=True, extra_props=(),
+                  port=None):
+        """Adds a USB phone; serial None leaves the serial out entirely.
+        port: the name of the USB port ("1-4"), so that another phone can
+        take the syspath of one removed; by default a port of its own."""
         n = next(self.counter)
-        name = f"1-{n}"
+        name = port or f"1-{n}"
         attrs = ["idVendor", vendor, "idProduct", product, "busnum", "1", "devnum", str(n),
                  "product", model, "manufacturer", vendor_name]
         props = ["DEVTYPE", "usb_device", "ID_VENDOR_ID", vendor, "ID_MODEL_ID", product,
@@ -81,6 +86,21 @@ class Testbed:
     def remove(self, syspath):
         self.testbed.uevent(syspath, "remove")
         self.testbed.remove_device(syspath)
+
+    @contextlib.contextmanager
+    def lost_events(self):
+        """Within it, uevents reach no listener, as when the kernel drops
+        them (ENOBUFS) or the machine sleeps: umockdev sends to the sockets
+        named event<N> in the testbed, so they are renamed away meanwhile."""
+        hidden = []
+        for path in glob.glob(os.path.join(self.root, "event[0-9]*")):
+            os.rename(path, path + ".lost")
+            hidden.append(path)
+        try:
+            yield
+        finally:
+            for path in hidden:
+                os.rename(path + ".lost", path)
 
     def replug(self, syspath):
         """Remove then add the same device again (same serial, new event)."""

@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""Forget against requests still on the wire, and Forgets whose answer is
+lost (issue 9, finding 3; DESIGN.md "Contract, second part", Forget).
+
+A delaying proxy (tests/invariant/proxy.py) stands between the daemon and
+the real registry and holds chosen requests, then delivers them late,
+even after the daemon gave up on them. Faults tried:
+- Forget while the background confirmation (PUT) of a known phone is held:
+  the daemon used to send DELETE at once; the late PUT then bound the
+  phone again behind released/forgotten. Forget must wait for the answer.
+- Forget after that PUT timed out at the daemon (so there is nothing left
+  to wait for) while it is still held: only fencing (Phonebind-Seq) keeps
+  the late PUT from binding: it must get 409 stale.
+- A Forget whose DELETE's answer is lost: ReleaseUnconfirmed, the phone
+  pending/releasing, Forget and Retry Busy, the DELETE repeated until the
+  registry answers, then released/forgotten.
+- The same with the daemon stopped and the phone unplugged before the
+  registry answered: the release is taken up again after the restart.
+"""
+import os
+import sys
+import time
+import unittest
+
+import fakephone
+fakephone.ensure_umockdev()
+
+import dbus  # noqa: E402
+
+import pbdaemon  # noqa: E402
+import pbtest  # noqa: E402
+
+sys.path.insert(0, os.path.join(pbtest.SOURCE_DIR, "tests", "invariant"))
+from proxy import DelayingProxy  # noqa: E402
+
+SERIAL = "R58M41FORGET"
+TERMINAL = f"/v1/terminals/usb:18d1:{SERIAL}"
+
+
+class ForgetRaces(unittest.TestCase):
+    def setUp(self):
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        self.proxy = DelayingProxy(self.scene.registry.port, seed=1, hold={}).start()
+
+    def tearDown(self):
+        self.proxy.stop()
+        self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
+        self.scene.cleanup()
+
+    def start_daemon(self, timeout_ms=5000):
+        self.scene.daemon.registry_url = self.proxy.url
+        self.scene.daemon.extra_args = ["--registry-timeout", str(timeout_ms)]
+        self.scene.daemon.start()
+
+    def token(self):
+        with open(os.path.join(self.scene.daemon.state_dir, "account")) as f:
+            return f.read().split()[1]
+
+    def registry_status(self):
+        status, body, _ = self.scene.registry.http().request("GET", TERMINAL, token=self.token())
+        self.assertEqual(status, 200)
+        return body["status"]
+
+    def bind_then_replug(self):
+        """Binds the phone, unplugs it and plugs it in again: a local hit,
+        connect/known at once, and a background confirmation (PUT)."""
+        syspath, path = self.scene.attach(serial=SERIAL)
+        self.assertEqual(self.scene.listener.wait_decision(path)[2:], ("connect", "new-binding"))
+        self.scene.testbed.remove(syspath)
+        self.scene.listener.wait_for(lambda e: e == ("TerminalDetached", path), what="detach")
+        return path
+
+    def hold(self, method, seconds):
+        self.proxy.hold = {method: (1.0, 0.0)}
+        self.proxy.long_hold = (seconds, seconds)
+
+    def forget(self, path):
+        return self.scene.listener.manager().Forget(dbus.ObjectPath(path), timeout=20)
+
+    def test_forget_waits_for_the_confirmation_on_the_wire(self):
+        self.start_daemon()
+        path = self.bind_then_replug()
+        self.hold("PUT", 1.0)
+        self.scene.attach(serial=SERIAL)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:], ("connect", "known"))
+        self.forget(path)  # the confirmation is held in the proxy right now
+        self.assertEqual(self.scene.listener.wait_decision(path, count=3)[2:],
+                         ("released", "forgotten"))
+        self.assertTrue(self.proxy.drain())
+        self.assertEqual(self.registry_status(), "unbound",
+                         "the confirmation landed after the release and bound the phone again")
+
+    def test_a_put_the_daemon_gave_up_on_is_fenced(self):
+        self.start_daemon(timeout_ms=300)
+        path = self.bind_then_replug()
+        self.hold("PUT", 1.5)  # longer than the daemon waits
+        self.scene.attach(serial=SERIAL)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:], ("connect", "known"))
+        pbtest.wait_until(lambda: self.proxy.stats()["held_now"] > 0, what="a held PUT")
+        time.sleep(0.4)  # the daemon has given up on it
+        self.forget(path)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=3)[2:],
+                         ("released", "forgotten"))
+        self.assertTrue(self.proxy.drain())
+        late = [r for r in self.proxy.snapshot() if r["method"] == "PUT" and r["hold"] > 0]
+        self.assertTrue(late and all(r.get("status") == 409 for r in late),
+                        f"late PUTs must be refused as stale: {late}")
+        self.assertEqual(self.registry_status(), "unbound")
+
+    def test_lost_answer_is_repeated_until_settled(self):
+        self.start_daemon(timeout_ms=300)
+        path = self.bind_then_replug()
+        _, path = self.scene.attach(serial=SERIAL)
+        self.scene.listener.wait_decision(path, count=2)
+        time.sleep(0.3)  # its confirmation answered
+        self.hold("DELETE", 1.0)
+        with self.assertRaises(dbus.DBusException) as raised:
+            self.forget(path)
+        self.assertEqual(raised.exception.get_dbus_name(),
+                         "org.phonebind1.Error.ReleaseUnconfirmed")
+        self.assertEqual(self.scene.listener.wait_decision(path, count=3)[2:],
+                         ("pending", "releasing"))
+        for method in ("Forget", "Retry"):
+            with self.assertRaises(dbus.DBusException) as raised:
+                getattr(self.scene.listener.manager(), method)(dbus.ObjectPath(path))
+            self.assertEqual(raised.exception.get_dbus_name(), "org.phonebind1.Error.Busy")
+        self.proxy.set_holding(False)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=4)[2:],
+                         ("released", "forgotten"))
+        self.assertTrue(self.proxy.drain())
+        self.assertEqual(self.registry_status(), "unbound")
+        time.sleep(0.5)  # nothing claimed it again
+        self.assertEqual(len(self.scene.listener.decisions(path)), 4)
+        self.assertEqual(self.registry_status(), "unbound")
+
+    def test_pending_release_survives_restart_and_unplug(self):
+        self.start_daemon(timeout_ms=300)
+        self.bind_then_replug()
+        syspath, path = self.scene.attach(serial=SERIAL)
+        self.scene.listener.wait_decision(path, count=2)
+        time.sleep(0.3)
+        self.hold("DELETE", 60)  # never delivered: the proxy goes away first
+        with self.assertRaises(dbus.DBusException) as raised:
+            self.forget(path)
+        self.assertEqual(raised.exception.get_dbus_name(),
+                         "org.phonebind1.Error.ReleaseUnconfirmed")
+        self.scene.testbed.remove(syspath)
+        self.scene.listener.wait_for(lambda e: e == ("TerminalDetached", path) and
+                                     self.scene.listener.events.count(e) == 2, what="detach")
+        self.assertEqual(self.scene.daemon.stop(), 0, self.scene.daemon.read_log())
+        self.proxy.stop()
+        self.assertEqual(self.registry_status(), "bound-to-you", "no DELETE reached it yet")
+
+        self.scene.daemon.registry_url = self.scene.registry.url
+        self.scene.daemon.start()
+        pbtest.wait_until(lambda: self.registry_status() == "unbound", what="the release")
+        self.assertIn("not confirmed before the last stop", self.scene.daemon.read_log())
+        # settled: the local record is gone too, so the phone is new again
+        _, path = self.scene.attach(serial=SERIAL)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=4)[2:],
+                         ("connect", "new-binding"))
+
+
+if __name__ == "__main__":
+    unittest.main()

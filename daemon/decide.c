@@ -8,6 +8,7 @@
  *     failure            → pending/registry-unreachable once, retry with backoff
  *     401                → pending/account-refused, retry with backoff
  *   confirm 409          → keep-existing/revoked, drop the local record
+ *   Retry                → the checks again, after a claim in flight is answered
  *   Forget               → after any call in flight is answered: release
  *     204/404            → released/forgotten
  *     403                → keep-existing/bound-elsewhere
@@ -70,6 +71,7 @@ static enum decide_phase resting(enum decide_phase phase)
 static void begin_release(struct decide_state *state, struct decide_output *out)
 {
   state->forget_wanted = false;
+  state->recheck_wanted = false; /* the Forget came later: it wins */
   state->resume = resting(state->phase);
   state->phase = PHASE_RELEASING;
   out->actions &= ~(unsigned)(ACTION_LOOKUP | ACTION_CLAIM | ACTION_SCHEDULE_RETRY);
@@ -86,6 +88,22 @@ static void forget(struct decide_state *state, struct decide_output *out)
     state->forget_wanted = true;
   else
     begin_release(state, out);
+}
+
+/* A claim already sent would land after whatever the new check decides
+ * (a keep-existing, say): it is waited for. A lookup changes nothing and
+ * may be dropped. */
+static void recheck(struct decide_state *state, struct decide_output *out)
+{
+  if (state->phase == PHASE_RELEASING)
+    return;
+  if (state->phase == PHASE_CLAIMING || state->phase == PHASE_CONFIRMING) {
+    state->recheck_wanted = true;
+    return;
+  }
+  state->recheck_wanted = false;
+  out->actions &= ~(unsigned)(ACTION_LOOKUP | ACTION_CLAIM | ACTION_SCHEDULE_RETRY);
+  out->actions |= ACTION_CANCEL_RETRY | ACTION_RECHECK;
 }
 
 static void step_identifying(struct decide_state *state, enum decide_input input,
@@ -300,16 +318,24 @@ void decide_init(struct decide_state *state)
 
 void decide_step(struct decide_state *state, enum decide_input input, struct decide_output *out)
 {
+  bool resting;
+
   *out = (struct decide_output){0};
   if (input == INPUT_FORGET) {
     forget(state, out);
     return;
   }
+  if (input == INPUT_RECHECK) {
+    recheck(state, out);
+    return;
+  }
   step_in_phase(state, input, out);
-  /* A Forget waited for this answer: release now instead of going on. */
-  if (state->forget_wanted &&
-      (!in_flight(state->phase) || out->actions & (ACTION_LOOKUP | ACTION_CLAIM)))
+  /* A Forget or a Retry waited for this answer: now, instead of going on. */
+  resting = !in_flight(state->phase) || out->actions & (ACTION_LOOKUP | ACTION_CLAIM);
+  if (state->forget_wanted && resting)
     begin_release(state, out);
+  else if (state->recheck_wanted && resting)
+    recheck(state, out);
 }
 
 bool decide_is_releasing(const struct decide_state *state)

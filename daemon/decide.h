@@ -48,6 +48,7 @@ enum decide_input {
   INPUT_NO_ACCOUNT,          /* a registry call must wait for the first account */
   INPUT_ACCOUNT_READY,       /* ... which is here now */
   INPUT_RETRY_DUE,           /* the backoff timer fired */
+  INPUT_RECHECK,             /* Retry was called: the checks again from the start */
   INPUT_FORGET,              /* Forget was called */
   INPUT_RELEASED,            /* DELETE 204 or 404: the registry holds no binding of ours */
   INPUT_RELEASE_TAKEN,       /* DELETE 403: another client holds it */
@@ -78,6 +79,7 @@ enum decide_action {
   ACTION_RESET_BACKOFF = 1 << 5,
   ACTION_CANCEL_RETRY = 1 << 6, /* a scheduled retry must not run */
   ACTION_RELEASE = 1 << 7,      /* record the pending release, then DELETE */
+  ACTION_RECHECK = 1 << 8,      /* start afresh: machine reset, then the local check */
 };
 
 struct decide_state {
@@ -87,7 +89,8 @@ struct decide_state {
   /* AWAITING_ACCOUNT: the phase whose call waits; RELEASING: the phase to
    * return to if the release certainly did nothing */
   enum decide_phase resume;
-  bool forget_wanted; /* Forget came while a call was in flight: after its answer */
+  bool forget_wanted;  /* Forget came while a call was in flight: after its answer */
+  bool recheck_wanted; /* Retry came while a claim was in flight: after its answer */
 };
 
 struct decide_output {

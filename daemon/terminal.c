@@ -449,6 +449,16 @@ static void start_release(struct terminal *terminal)
   }
 }
 
+/* Afresh: the machine reset, then the local check. */
+static void start_over(struct terminal *terminal)
+{
+  cancel_work(terminal);
+  decide_init(&terminal->state);
+  backoff_reset(&terminal->backoff);
+  log_info("%s: checking again", terminal->handle);
+  local_check(terminal);
+}
+
 static void terminal_feed(struct terminal *terminal, enum decide_input input)
 {
   struct decide_output out;
@@ -473,17 +483,15 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
     start_release(terminal);
   if (out.actions & (ACTION_LOOKUP | ACTION_CLAIM))
     ask_registry(terminal, out.actions & ACTION_CLAIM);
+  if (out.actions & ACTION_RECHECK)
+    start_over(terminal);
 }
 
 int terminal_retry(struct terminal *terminal)
 {
   if (decide_is_releasing(&terminal->state) || terminal->forget_done)
     return -EBUSY;
-  cancel_work(terminal);
-  decide_init(&terminal->state);
-  backoff_reset(&terminal->backoff);
-  log_info("%s: checking again", terminal->handle);
-  local_check(terminal);
+  terminal_feed(terminal, INPUT_RECHECK); /* after a claim in flight */
   return 0;
 }
 

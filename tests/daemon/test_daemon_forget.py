@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Forget against requests still on the wire, and Forgets whose answer is
-lost (issue 9, finding 3; DESIGN.md "Contract, second part", Forget).
+"""Forget and Retry against requests still on the wire, and Forgets whose
+answer is lost (issue 9, finding 3; DESIGN.md "Contract, second part",
+Forget).
 
 A delaying proxy (tests/invariant/proxy.py) stands between the daemon and
 the real registry and holds chosen requests, then delivers them late,
@@ -16,6 +17,10 @@ even after the daemon gave up on them. Faults tried:
   registry answers, then released/forgotten.
 - The same with the daemon stopped and the phone unplugged before the
   registry answered: the release is taken up again after the restart.
+- Retry while a claim is held: Retry cut it short and checked again
+  (keep-existing, another client held the phone), and when that client
+  let go, the late claim bound the phone to the PC that said
+  keep-existing. Retry must wait for the claim's answer.
 """
 import os
 import sys
@@ -159,6 +164,26 @@ class ForgetRaces(unittest.TestCase):
         _, path = self.scene.attach(serial=SERIAL)
         self.assertEqual(self.scene.listener.wait_decision(path, count=4)[2:],
                          ("connect", "new-binding"))
+
+
+    def test_retry_waits_for_the_claim_on_the_wire(self):
+        self.start_daemon()
+        self.hold("PUT", 1.5)
+        _, path = self.scene.attach(serial=SERIAL)  # unbound: its claim is held
+        pbtest.wait_until(lambda: self.proxy.stats()["held_now"] > 0, what="a held claim")
+        http = self.scene.registry.http()
+        _, other = self.scene.registry.new_account()
+        self.assertEqual(http.request("PUT", TERMINAL + "/binding", token=other)[0], 201)
+        self.scene.listener.manager().Retry(dbus.ObjectPath(path))
+        # (after the held claim's 409, race-lost, when Retry waits for it)
+        self.scene.listener.wait_for(
+            lambda e: e == ("Decision", path, "keep-existing", "bound-elsewhere"),
+            what="keep-existing from the new check")
+        self.assertEqual(http.request("DELETE", TERMINAL + "/binding", token=other)[0], 204)
+        self.assertTrue(self.proxy.drain())
+        self.assertNotEqual(self.registry_status(), "bound-to-you",
+                            "a claim cut short by Retry bound the phone behind keep-existing")
+        self.assertEqual(self.scene.listener.decisions(path)[-1][2], "keep-existing")
 
 
 if __name__ == "__main__":

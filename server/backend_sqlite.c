@@ -368,9 +368,8 @@ static int read_fence_state(struct backend_sqlite *be, const uint8_t *terminal_h
 }
 
 /* The one or two statements a fenced write needs. */
-static int write_rows(struct backend_sqlite *be, const uint8_t *terminal_hash,
-                      const char *account, uint64_t now, const struct fence_write *w,
-                      bool has_tombstone)
+static int write_rows(struct backend_sqlite *be, const uint8_t *terminal_hash, const char *account,
+                      uint64_t now, const struct fence_write *w, bool has_tombstone)
 {
   int r = 0;
 
@@ -606,14 +605,18 @@ static const struct {
                            " WHERE terminal_hash = ?1 AND account_id = ?2"),
   STATEMENT(delete_binding, "DELETE FROM bindings WHERE terminal_hash = ?1"),
   STATEMENT(select_binding, "SELECT account_id, seq FROM bindings WHERE terminal_hash = ?1"),
-  STATEMENT(insert_account, "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)"),
+  STATEMENT(insert_account,
+            "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)"),
   STATEMENT(select_account_id, "SELECT 1 FROM accounts WHERE id = ?1"),
   STATEMENT(select_account, "SELECT id FROM accounts WHERE token_hash = ?1"),
-  STATEMENT(select_tombstone, "SELECT seq FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
-  STATEMENT(upsert_tombstone, "INSERT INTO tombstones (terminal_hash, account_id, seq, released_at)"
-                              " VALUES (?1, ?2, ?4, ?3) ON CONFLICT (terminal_hash, account_id)"
-                              " DO UPDATE SET seq = excluded.seq, released_at = excluded.released_at"),
-  STATEMENT(delete_tombstone, "DELETE FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
+  STATEMENT(select_tombstone,
+            "SELECT seq FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
+  STATEMENT(upsert_tombstone,
+            "INSERT INTO tombstones (terminal_hash, account_id, seq, released_at)"
+            " VALUES (?1, ?2, ?4, ?3) ON CONFLICT (terminal_hash, account_id)"
+            " DO UPDATE SET seq = excluded.seq, released_at = excluded.released_at"),
+  STATEMENT(delete_tombstone,
+            "DELETE FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
   STATEMENT(purge_tombstones, "DELETE FROM tombstones WHERE released_at < ?1"),
   STATEMENT(begin, "BEGIN IMMEDIATE"),
   STATEMENT(commit, "COMMIT"),

@@ -219,8 +219,8 @@ static void handle_lookup(struct exchange *ex, struct registry *registry, const 
 static void send_stale(struct exchange *ex, uint64_t stored)
 {
   send_json(ex, 409,
-            "{\"error\":\"stale\",\"seq\":%" PRIu64 ",\"message\":\"a request of this "
-            "account with a higher Phonebind-Seq came first\"}\n",
+            "{\"error\":\"stale\",\"seq\":%" PRIu64 ",\"message\":\"another request of this "
+            "account with this or a higher Phonebind-Seq came first\"}\n",
             stored);
 }
 

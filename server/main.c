@@ -1,6 +1,7 @@
-/* phonebind-registry: the seed's "first server". Opens the backend, then
- * runs one libevent loop with its own evhttp per thread; the main thread's
- * loop also takes the signals and leads the shutdown. */
+/* phonebind-registry: the seed's "first server". Opens the backend and the
+ * terminal-id key, then runs one libevent loop with its own evhttp per
+ * thread, all accepting on the process's one listening socket; the main
+ * thread's loop also takes the signals and leads the shutdown. */
 #include "account_cache.h"
 #include "backend.h"
 #include "config.h"
@@ -13,11 +14,11 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>

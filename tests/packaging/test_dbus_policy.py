@@ -86,7 +86,7 @@ class PolicyFiles(unittest.TestCase):
         node = ET.parse(os.path.join(DBUS_DIR, "org.phonebind1.xml")).getroot()
         manager = node.find("interface[@name='org.phonebind1.Manager']")
         self.assertEqual(sorted(m.get("name") for m in manager.findall("method")),
-                         ["Forget", "ListTerminals", "Retry"])
+                         ["Forget", "ListTerminals", "ResetAccount", "Retry"])
         self.assertEqual(sorted(s.get("name") for s in manager.findall("signal")),
                          ["Decision", "TerminalAttached", "TerminalDetached"])
         terminal = node.find("interface[@name='org.phonebind1.Terminal']")

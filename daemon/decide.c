@@ -259,6 +259,7 @@ static void step_releasing(struct decide_state *state, enum decide_input input,
 
   switch (input) {
   case INPUT_RELEASED:
+  case INPUT_RELEASE_DROPPED: /* the new account holds nothing: as asked */
     settle(state, out, DECISION_RELEASED, REASON_FORGOTTEN);
     break;
   case INPUT_RELEASE_TAKEN:

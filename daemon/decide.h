@@ -54,6 +54,7 @@ enum decide_input {
   INPUT_RELEASE_TAKEN,       /* DELETE 403: another client holds it */
   INPUT_RELEASE_NOT_DONE,    /* the first DELETE certainly did nothing */
   INPUT_RELEASE_UNCONFIRMED, /* the first DELETE's answer was lost */
+  INPUT_RELEASE_DROPPED,     /* its account is gone: the new one holds nothing */
 };
 
 /* Where the terminal stands. */

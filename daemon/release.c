@@ -80,7 +80,8 @@ static void finish(struct release *release, enum release_outcome outcome, int er
 
   if (store && store_drop_release(store, release->terminal_id) < 0)
     log_err("%s: cannot drop the settled release from the local store", release->name);
-  if (store && outcome != RELEASE_NOT_DONE && store_forget_terminal(store, release->terminal_id) < 0)
+  if (store && (outcome == RELEASE_FREED || outcome == RELEASE_TAKEN) &&
+      store_forget_terminal(store, release->terminal_id) < 0)
     log_err("%s: cannot drop the local record of the released binding", release->name);
   release->call = NULL;
   release_free(release);
@@ -208,7 +209,7 @@ static void resume_or_drop(struct releaser *releaser, struct release *release)
   log_warn("%s: a release made under the account %s is dropped: that account is not this PC's "
            "any more",
            release->name, release->account);
-  finish(release, RELEASE_NOT_DONE, -EACCES);
+  finish(release, RELEASE_DROPPED, -EACCES);
 }
 
 void releaser_set_account(struct releaser *releaser, const char *account)

@@ -21,6 +21,7 @@ enum release_outcome {
   RELEASE_TAKEN,       /* 403: another client holds the phone */
   RELEASE_NOT_DONE,    /* the first DELETE certainly did nothing; the release is dropped */
   RELEASE_UNCONFIRMED, /* the first DELETE's answer was lost; it goes on */
+  RELEASE_DROPPED,     /* made under an account that is not this PC's any more */
 };
 
 /* error: RELEASE_NOT_DONE's cause: -EHOSTUNREACH (not sent, or 503), or

@@ -121,6 +121,7 @@ static void on_release(enum release_outcome outcome, int error, void *userdata)
     [RELEASE_TAKEN] = {-EPERM, INPUT_RELEASE_TAKEN},
     [RELEASE_NOT_DONE] = {-EHOSTUNREACH, INPUT_RELEASE_NOT_DONE},
     [RELEASE_UNCONFIRMED] = {-ETIMEDOUT, INPUT_RELEASE_UNCONFIRMED},
+    [RELEASE_DROPPED] = {0, INPUT_RELEASE_DROPPED},
   };
   struct terminal *terminal = userdata;
 

@@ -27,16 +27,6 @@ import pbdaemon  # noqa: E402
 import pbtest  # noqa: E402
 
 
-def reset_registry(registry):
-    """Stops the registry and starts it on an empty database: every token
-    the daemons hold is unknown to it now."""
-    registry.stop()
-    for name in os.listdir(registry.tmp.path):
-        if name.startswith("registry.db") or name == "terminal-id.key":
-            os.remove(registry.tmp.join(name))
-    registry.start()
-
-
 class RefusedAccount(unittest.TestCase):
     def setUp(self):
         self.scene = pbdaemon.Scene()
@@ -57,7 +47,7 @@ class RefusedAccount(unittest.TestCase):
 
     def test_refused_token_is_said_and_reset_on_request(self):
         account = self.manager_property("Account")
-        reset_registry(self.scene.registry)
+        self.scene.registry.reset()
         _, path = self.scene.attach(serial="R58M41REFUSED")
         self.assertEqual(self.scene.listener.wait_decision(path)[2:],
                          ("pending", "account-refused"))
@@ -121,7 +111,7 @@ class ConfiguredAccount(unittest.TestCase):
         self.scene.cleanup()
 
     def test_configured_account_is_not_reset(self):
-        reset_registry(self.scene.registry)
+        self.scene.registry.reset()
         _, path = self.scene.attach(serial="R58M41CONF")
         self.assertEqual(self.scene.listener.wait_decision(path)[2:],
                          ("pending", "account-refused"))

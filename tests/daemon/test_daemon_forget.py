@@ -17,6 +17,10 @@ even after the daemon gave up on them. Faults tried:
   registry answers, then released/forgotten.
 - The same with the daemon stopped and the phone unplugged before the
   registry answered: the release is taken up again after the restart.
+- A release still unconfirmed when the registry's database is reset: its
+  DELETE meets 401; after ResetAccount the release of the old account is
+  dropped and the phone released (the new account holds nothing), not
+  left pending/releasing for ever.
 - Retry while a claim is held: Retry cut it short and checked again
   (keep-existing, another client held the phone), and when that client
   let go, the late claim bound the phone to the PC that said
@@ -165,6 +169,25 @@ class ForgetRaces(unittest.TestCase):
         self.assertEqual(self.scene.listener.wait_decision(path, count=4)[2:],
                          ("connect", "new-binding"))
 
+
+    def test_release_of_a_refused_account_ends(self):
+        self.start_daemon(timeout_ms=300)
+        self.bind_then_replug()
+        _, path = self.scene.attach(serial=SERIAL)
+        self.scene.listener.wait_decision(path, count=2)
+        time.sleep(0.3)
+        self.hold("DELETE", 60)
+        with self.assertRaises(dbus.DBusException):
+            self.forget(path)
+        self.scene.registry.reset()
+        self.proxy.set_holding(False)  # the repeated DELETE meets a registry that knows nobody
+        pbtest.wait_until(lambda: "refused the token" in self.scene.daemon.read_log(),
+                          what="the refusal")
+        self.assertEqual(self.scene.listener.decisions(path)[-1][2:], ("pending", "releasing"))
+        self.scene.listener.manager().ResetAccount()
+        self.assertEqual(self.scene.listener.wait_decision(path, count=4)[2:],
+                         ("released", "forgotten"))
+        self.assertEqual(self.registry_status(), "unbound")
 
     def test_retry_waits_for_the_claim_on_the_wire(self):
         self.start_daemon()

@@ -160,6 +160,16 @@ class Registry:
     def http(self, timeout=10.0):
         return Http(self.port, timeout=timeout)
 
+    def reset(self):
+        """Stops the registry and starts it again on an empty database with
+        a new key: every token the daemons hold is unknown to it now."""
+        self.stop()
+        directory = os.path.dirname(self.database)
+        for name in os.listdir(directory):
+            if name.startswith(os.path.basename(self.database)) or name == "terminal-id.key":
+                os.remove(os.path.join(directory, name))
+        self.start()
+
     def new_account(self):
         status, body, _ = self.http().request("POST", "/v1/accounts")
         assert status == 201, (status, body)

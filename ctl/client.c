@@ -226,9 +226,10 @@ int ctl_client_status(sd_bus *bus, struct ctl_status *out, sd_bus_error *error)
   const struct property_slot slots[] = {
     { "Version", 's', &out->version },
     { "Account", 's', &out->account },
+    { "AccountState", 's', &out->account_state },
     { "RegistryUrl", 's', &out->registry },
   };
-  char **const strings[] = { &out->version, &out->account, &out->registry };
+  char **const strings[] = { &out->version, &out->account, &out->account_state, &out->registry };
   sd_bus_message *reply = NULL;
   const char *owner;
   int r;

@@ -23,9 +23,10 @@ int ctl_client_open(const char *address, sd_bus **out_bus);
 int ctl_client_list(sd_bus *bus, struct ctl_terminal **out_terminals, size_t *out_count,
                     sd_bus_error *error);
 
-/* Whether the daemon runs, and if so its properties and the number of
- * attached terminals. Never starts the daemon: a status must not change
- * what it reports. Not running is a result (running false), not an error. */
+/* Whether the daemon runs, and if so its properties (AccountState "" from
+ * a daemon older than it) and the number of attached terminals. Never
+ * starts the daemon: a status must not change what it reports. Not
+ * running is a result (running false), not an error. */
 int ctl_client_status(sd_bus *bus, struct ctl_status *out_status, sd_bus_error *error);
 
 /* Forget or Retry one terminal's object path. */

@@ -18,19 +18,40 @@
 #define SGR_DIM "\033[2m"
 #define SGR_RESET "\033[0m"
 
+struct color_of {
+  const char *value, *color;
+};
+
+static const char *lookup_color(const struct color_of *colors, size_t n, const char *value)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(value, colors[i].value) == 0)
+      return colors[i].color;
+  return NULL;
+}
+
+/* By decision only: each reason (account-refused, releasing, ...) belongs
+ * to one decision and is shown plain beside it. */
 const char *ctl_decision_color(const char *decision)
 {
-  static const struct {
-    const char *decision, *color;
-  } colors[] = {
+  static const struct color_of colors[] = {
     { "connect", SGR_GREEN },    { "keep-existing", SGR_RED }, { "pending", SGR_YELLOW },
     { "unidentified", SGR_DIM }, { "released", SGR_DIM },
   };
 
-  for (size_t i = 0; i < sizeof colors / sizeof *colors; i++)
-    if (strcmp(decision, colors[i].decision) == 0)
-      return colors[i].color;
-  return NULL;
+  return lookup_color(colors, sizeof colors / sizeof *colors, decision);
+}
+
+const char *ctl_account_state_color(const char *state)
+{
+  static const struct color_of colors[] = {
+    { "ready", SGR_GREEN },
+    { "requesting", SGR_YELLOW },
+    { "unreachable", SGR_YELLOW },
+    { "refused", SGR_RED },
+  };
+
+  return lookup_color(colors, sizeof colors / sizeof *colors, state);
 }
 
 /* Adds key: value; a string jansson refuses (not UTF-8) goes in neutralised. */
@@ -173,6 +194,20 @@ void ctl_print_info(FILE *out, const struct ctl_terminal *t, const struct ctl_fo
   print_field(out, "Last seen", last, NULL);
 }
 
+/* "   Account: sa-... (refused)"; no state from a daemon that does not say. */
+static void print_account(FILE *out, const char *account, const char *state, bool color)
+{
+  _cleanup_free_ char *clean_account = text_sanitize(*account ? account : "none yet");
+  _cleanup_free_ char *clean_state = text_sanitize(state);
+  const char *sgr = color ? ctl_account_state_color(state) : NULL;
+
+  if (!*state)
+    fprintf(out, "%10s: %s\n", "Account", clean_account);
+  else
+    fprintf(out, "%10s: %s (%s%s%s)\n", "Account", clean_account, sgr ? sgr : "", clean_state,
+            sgr ? SGR_RESET : "");
+}
+
 void ctl_print_status(FILE *out, const struct ctl_status *status, const struct ctl_format *format)
 {
   _cleanup_free_ char *account = NULL;
@@ -193,6 +228,10 @@ void ctl_print_status(FILE *out, const struct ctl_status *status, const struct c
     json_object_set_new(object, "running", json_true());
     json_set_string(object, "version", status->version);
     json_set_string(object, "account", account);
+    if (*status->account_state)
+      json_set_string(object, "account_state", status->account_state);
+    else
+      json_object_set_new(object, "account_state", json_null());
     json_set_string(object, "registry", status->registry);
     json_object_set_new(object, "attached", json_integer((json_int_t)status->attached));
     json_print(out, object, JSON_INDENT(2));
@@ -201,10 +240,14 @@ void ctl_print_status(FILE *out, const struct ctl_status *status, const struct c
   fprintf(out, "phonebindd: %srunning%s\n", format->color ? SGR_GREEN : "",
           format->color ? SGR_RESET : "");
   print_field(out, "Version", status->version, NULL);
-  print_field(out, "Account", *account ? account : "(none yet)", NULL);
+  print_account(out, account, status->account_state, format->color);
   print_field(out, "Registry", status->registry, NULL);
   fprintf(out, "%10s: %zu phone%s\n", "Attached", status->attached,
           status->attached == 1 ? "" : "s");
+  if (strcmp(status->account_state, "refused") == 0)
+    fputs("The registry refused the account: run 'phonebindctl reset-account' (a shadow "
+          "account), or replace its token file and reload phonebindd (a configured account).\n",
+          out);
 }
 
 static const char *event_name(enum ctl_event_kind kind)

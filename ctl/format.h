@@ -25,6 +25,8 @@ struct ctl_format {
 
 /* The colour a decision is shown in, or NULL. */
 const char *ctl_decision_color(const char *decision);
+/* The colour of the account's state (AccountState) in status, or NULL. */
+const char *ctl_account_state_color(const char *state);
 
 /* JSON of one terminal (new reference); id_len shortens the Id, 0 keeps it. */
 json_t *ctl_terminal_json(const struct ctl_terminal *terminal, const struct ctl_format *format,

@@ -27,6 +27,7 @@ void ctl_status_clear(struct ctl_status *status)
 {
   free(status->version);
   free(status->account);
+  free(status->account_state);
   free(status->registry);
   *status = (struct ctl_status){ 0 };
 }

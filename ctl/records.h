@@ -19,6 +19,7 @@ struct ctl_status {
   bool running;
   bool activatable; /* not running, but D-Bus would start it on demand */
   char *version, *account, *registry;
+  char *account_state; /* ready, requesting, refused, unreachable; "" not said (older daemon) */
   size_t attached;
 };
 

@@ -193,6 +193,7 @@ static void test_status(void **state)
   const struct ctl_status running = { .running = true,
                                       .version = (char *)"0.1.0",
                                       .account = (char *)"sa-0123456789abcdef",
+                                      .account_state = (char *)"ready",
                                       .registry = (char *)"http://127.0.0.1:8470",
                                       .attached = 1 };
   const struct ctl_status stopped = { .activatable = true };
@@ -205,18 +206,19 @@ static void test_status(void **state)
   CAPTURE(text, ctl_print_status(out, &running, &plain));
   assert_string_equal(text, "phonebindd: running\n"
                             "   Version: 0.1.0\n"
-                            "   Account: sa-0123456789abcdef\n"
+                            "   Account: sa-0123456789abcdef (ready)\n"
                             "  Registry: http://127.0.0.1:8470\n"
                             "  Attached: 1 phone\n");
   free(text);
   CAPTURE(text, ctl_print_status(out, &running, &redact));
-  assert_non_null(strstr(text, "Account: ***************cdef\n"));
+  assert_non_null(strstr(text, "Account: ***************cdef (ready)\n"));
   free(text);
   CAPTURE(text, ctl_print_status(out, &running, &json));
   object = parse(text);
   assert_true(json_is_true(json_object_get(object, "running")));
   assert_string_equal(get_string(object, "version"), "0.1.0");
   assert_string_equal(get_string(object, "account"), "***************cdef");
+  assert_string_equal(get_string(object, "account_state"), "ready");
   assert_string_equal(get_string(object, "registry"), "http://127.0.0.1:8470");
   assert_int_equal(json_integer_value(json_object_get(object, "attached")), 1);
   json_decref(object);
@@ -230,7 +232,69 @@ static void test_status(void **state)
   assert_true(json_is_false(json_object_get(object, "running")));
   assert_true(json_is_true(json_object_get(object, "activatable")));
   assert_null(json_object_get(object, "version"));
+  assert_null(json_object_get(object, "account_state"));
   json_decref(object);
+  free(text);
+}
+
+/* AccountState: refused says what to do, in one line; an older daemon
+ * that does not have the property; an account still being requested;
+ * the state coloured when asked. */
+static void test_status_account_state(void **state)
+{
+  struct ctl_status status = { .running = true,
+                               .version = (char *)"0.2.0",
+                               .account = (char *)"sa-0123456789abcdef",
+                               .account_state = (char *)"refused",
+                               .registry = (char *)"http://127.0.0.1:8470" };
+  const struct ctl_format plain = { 0 }, color = { .color = true }, json = { .json = true };
+  char *text = NULL;
+  json_t *object;
+  (void)state;
+
+  CAPTURE(text, ctl_print_status(out, &status, &plain));
+  assert_string_equal(text, "phonebindd: running\n"
+                            "   Version: 0.2.0\n"
+                            "   Account: sa-0123456789abcdef (refused)\n"
+                            "  Registry: http://127.0.0.1:8470\n"
+                            "  Attached: 0 phones\n"
+                            "The registry refused the account: run 'phonebindctl reset-account' "
+                            "(a shadow account), or replace its token file and reload phonebindd "
+                            "(a configured account).\n");
+  free(text);
+  CAPTURE(text, ctl_print_status(out, &status, &color));
+  assert_non_null(strstr(text, "   Account: sa-0123456789abcdef (\033[31mrefused\033[0m)\n"));
+  free(text);
+  CAPTURE(text, ctl_print_status(out, &status, &json));
+  object = parse(text);
+  assert_string_equal(get_string(object, "account_state"), "refused");
+  json_decref(object);
+  assert_null(strstr(text, "reset-account"));
+  free(text);
+
+  status.account_state = (char *)""; /* a daemon older than AccountState */
+  CAPTURE(text, ctl_print_status(out, &status, &plain));
+  assert_non_null(strstr(text, "   Account: sa-0123456789abcdef\n  Registry"));
+  assert_null(strstr(text, "reset-account"));
+  free(text);
+  CAPTURE(text, ctl_print_status(out, &status, &json));
+  object = parse(text);
+  assert_true(json_is_null(json_object_get(object, "account_state")));
+  assert_string_equal(get_string(object, "account"), "sa-0123456789abcdef");
+  json_decref(object);
+  free(text);
+
+  status.account = (char *)"";
+  status.account_state = (char *)"requesting";
+  CAPTURE(text, ctl_print_status(out, &status, &plain));
+  assert_non_null(strstr(text, "   Account: none yet (requesting)\n"));
+  free(text);
+  CAPTURE(text, ctl_print_status(out, &status, &color));
+  assert_non_null(strstr(text, "(\033[33mrequesting\033[0m)"));
+  free(text);
+  status.account_state = (char *)"\033[2Jbogus"; /* neutralised like any other text */
+  CAPTURE(text, ctl_print_status(out, &status, &color));
+  assert_non_null(strstr(text, "   Account: none yet (?[2Jbogus)\n"));
   free(text);
 }
 
@@ -279,6 +343,36 @@ static void test_events(void **state)
   free(text);
 }
 
+/* The reasons of the second part (account-refused, releasing) in a list,
+ * in colour, and on monitor lines: pending's colour, the reason as is. */
+static void test_second_part_reasons(void **state)
+{
+  const struct ctl_terminal t[] = {
+    T("aa11bb22cc33dd44", "Pixel 7", "R58M41ABCDE", "pending", "account-refused"),
+    T("bb11bb22cc33dd44", "Pixel 8", "R58M41FGHIJ", "pending", "releasing"),
+  };
+  const struct ctl_event event = { CTL_EVENT_DECISION, "/org/phonebind1/terminal/bb11bb22cc33dd44",
+                                   "pending", "releasing", 1700000001 };
+  const struct ctl_format plain = { 0 }, color = { .color = true };
+  char *text = NULL;
+  (void)state;
+
+  CAPTURE(text, ctl_print_list(out, t, 2, &plain));
+  assert_string_equal(text, "ID        DECISION  REASON           VENDOR  MODEL    SERIAL\n"
+                            "aa11bb22  pending   account-refused  Google  Pixel 7  R58M41ABCDE\n"
+                            "bb11bb22  pending   releasing        Google  Pixel 8  R58M41FGHIJ\n");
+  free(text);
+  CAPTURE(text, ctl_print_list(out, t, 2, &color));
+  assert_non_null(strstr(text, "bb11bb22  \033[33mpending\033[0m   releasing        Google"));
+  free(text);
+  CAPTURE(text, ctl_print_info(out, &t[0], &plain));
+  assert_non_null(strstr(text, "  Decision: pending\n    Reason: account-refused\n"));
+  free(text);
+  CAPTURE(text, ctl_print_event(out, &event, &color));
+  assert_string_equal(text, "22:13:21  bb11bb22  decision \033[33mpending\033[0m (releasing)\n");
+  free(text);
+}
+
 static void test_decision_colors(void **state)
 {
   (void)state;
@@ -286,6 +380,13 @@ static void test_decision_colors(void **state)
   assert_string_equal(ctl_decision_color("keep-existing"), "\033[31m");
   assert_string_equal(ctl_decision_color("pending"), "\033[33m");
   assert_null(ctl_decision_color("something-new"));
+  /* the reasons of the second part are not decisions: no colour of their own */
+  assert_null(ctl_decision_color("account-refused"));
+  assert_null(ctl_decision_color("releasing"));
+  assert_string_equal(ctl_account_state_color("ready"), "\033[32m");
+  assert_string_equal(ctl_account_state_color("unreachable"), "\033[33m");
+  assert_string_equal(ctl_account_state_color("refused"), "\033[31m");
+  assert_null(ctl_account_state_color(""));
 }
 
 static int use_utc(void **state)
@@ -301,7 +402,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_table_aligns),    cmocka_unit_test(test_list_table),
     cmocka_unit_test(test_list_json),       cmocka_unit_test(test_info),
-    cmocka_unit_test(test_status),          cmocka_unit_test(test_events),
+    cmocka_unit_test(test_status),          cmocka_unit_test(test_status_account_state),
+    cmocka_unit_test(test_events),          cmocka_unit_test(test_second_part_reasons),
     cmocka_unit_test(test_decision_colors),
   };
   return cmocka_run_group_tests(tests, use_utc, NULL);

@@ -16,7 +16,8 @@ const char ctl_usage[] =
     "  monitor          attach, detach and decisions as they happen, until interrupted\n"
     "  forget TERMINAL  release the phone's binding (privileged)\n"
     "  retry TERMINAL   run the checks again (privileged)\n"
-    "  status           whether phonebindd runs; its version, account and registry\n\n"
+    "  status           whether phonebindd runs; version, account and its state, registry\n"
+    "  reset-account    replace a shadow account the registry refused (privileged)\n\n"
     "TERMINAL is a terminal's Id, a unique prefix of it, or its object path.\n\n"
     "Options:\n"
     "  -j, --json         JSON output (one document; monitor: one object per line)\n"
@@ -28,7 +29,9 @@ const char ctl_usage[] =
     "  -h, --help         show this help\n"
     "  -V, --version      show the version\n\n"
     "Exit status: 0 ok, 1 failure, 2 usage, 3 phonebindd not running,\n"
-    "4 no such terminal, 5 not authorized.\n";
+    "4 no such terminal, 5 not authorized, 6 release under way (not confirmed yet;\n"
+    "phonebindd repeats it), 7 account refused by the registry,\n"
+    "8 not a shadow account, 9 account not refused (nothing to reset).\n";
 
 enum {
   OPT_FULL = 0x100,
@@ -41,8 +44,13 @@ static const struct {
   enum ctl_command command;
   bool needs_terminal;
 } commands[] = {
-  { "list", CTL_LIST, false },    { "info", CTL_INFO, true },   { "monitor", CTL_MONITOR, false },
-  { "forget", CTL_FORGET, true }, { "retry", CTL_RETRY, true }, { "status", CTL_STATUS, false },
+  { "list", CTL_LIST, false },
+  { "info", CTL_INFO, true },
+  { "monitor", CTL_MONITOR, false },
+  { "forget", CTL_FORGET, true },
+  { "retry", CTL_RETRY, true },
+  { "status", CTL_STATUS, false },
+  { "reset-account", CTL_RESET_ACCOUNT, false },
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *error, size_t size,

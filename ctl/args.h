@@ -14,6 +14,10 @@ enum ctl_exit {
   CTL_EXIT_NOT_RUNNING = 3,
   CTL_EXIT_NO_SUCH_TERMINAL = 4,
   CTL_EXIT_NOT_AUTHORIZED = 5,
+  CTL_EXIT_RELEASE_PENDING = 6, /* under way, not confirmed yet: phonebindd repeats it */
+  CTL_EXIT_ACCOUNT_REFUSED = 7,
+  CTL_EXIT_NOT_SHADOW_ACCOUNT = 8,
+  CTL_EXIT_ACCOUNT_NOT_REFUSED = 9,
 };
 
 enum ctl_command {
@@ -23,6 +27,7 @@ enum ctl_command {
   CTL_FORGET,
   CTL_RETRY,
   CTL_STATUS,
+  CTL_RESET_ACCOUNT,
   CTL_HELP,
   CTL_VERSION,
 };

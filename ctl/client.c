@@ -267,3 +267,9 @@ int ctl_client_manage(sd_bus *bus, const char *method, const char *path, sd_bus_
   return sd_bus_call_method(bus, CTL_BUS_NAME, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, method, error,
                             NULL, "o", path);
 }
+
+int ctl_client_reset_account(sd_bus *bus, sd_bus_error *error)
+{
+  return sd_bus_call_method(bus, CTL_BUS_NAME, CTL_MANAGER_PATH, CTL_MANAGER_IFACE, "ResetAccount",
+                            error, NULL, "");
+}

@@ -31,3 +31,6 @@ int ctl_client_status(sd_bus *bus, struct ctl_status *out_status, sd_bus_error *
 
 /* Forget or Retry one terminal's object path. */
 int ctl_client_manage(sd_bus *bus, const char *method, const char *path, sd_bus_error *error);
+
+/* ResetAccount(): a refused shadow account replaced by a new one. */
+int ctl_client_reset_account(sd_bus *bus, sd_bus_error *error);

@@ -139,6 +139,14 @@ static int run_status(struct ctl *ctl)
   return CTL_EXIT_OK;
 }
 
+static int run_reset_account(struct ctl *ctl)
+{
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  int r = ctl_client_reset_account(ctl->bus, &error);
+
+  return r < 0 ? report(ctl, "reset-account", r, &error) : CTL_EXIT_OK;
+}
+
 static int run_monitor(struct ctl *ctl)
 {
   sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -179,6 +187,9 @@ static int run(const struct ctl_args *args)
     break;
   case CTL_MONITOR:
     r = run_monitor(&ctl);
+    break;
+  case CTL_RESET_ACCOUNT:
+    r = run_reset_account(&ctl);
     break;
   default:
     r = run_status(&ctl);

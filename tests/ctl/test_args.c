@@ -45,6 +45,8 @@ static const struct args_case cases[] = {
   { .argv = { "retry", "ab" }, .command = CTL_RETRY, .terminal = "ab" },
   { .argv = { "monitor", "--json" }, .command = CTL_MONITOR, .json = true },
   { .argv = { "status" }, .command = CTL_STATUS },
+  { .argv = { "reset-account" }, .command = CTL_RESET_ACCOUNT },
+  { .argv = { "reset-account", "--json" }, .command = CTL_RESET_ACCOUNT, .json = true },
   { .argv = { "--address", "unix:path=/tmp/b", "status" },
     .command = CTL_STATUS,
     .address = "unix:path=/tmp/b" },
@@ -61,6 +63,8 @@ static const struct args_case cases[] = {
   { .argv = { "info" }, .error = "'info' takes one TERMINAL" },
   { .argv = { "forget", "a", "b" }, .error = "'forget' takes one TERMINAL" },
   { .argv = { "list", "extra" }, .error = "'list' takes no argument" },
+  { .argv = { "reset-account", "ab" }, .error = "'reset-account' takes no argument" },
+  { .argv = { "reset" }, .error = "unknown command 'reset'" },
   { .argv = { "frobnicate" }, .error = "unknown command 'frobnicate'" },
   { .argv = { "LIST" }, .error = "unknown command 'LIST'" },
   { .argv = { "--bogus", "list" }, .error = "unrecognized option '--bogus'" },
@@ -120,6 +124,7 @@ static void test_usage_mentions_everything(void **state)
                                        "forget",
                                        "retry",
                                        "status",
+                                       "reset-account",
                                        "--json",
                                        "--short",
                                        "--full",
@@ -127,7 +132,11 @@ static void test_usage_mentions_everything(void **state)
                                        "--system",
                                        "--address",
                                        "3 phonebindd not running",
-                                       "5 not authorized" };
+                                       "5 not authorized",
+                                       "6 release under way",
+                                       "7 account refused",
+                                       "8 not a shadow account",
+                                       "9 account not refused" };
   (void)state;
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (!strstr(ctl_usage, words[i]))

@@ -1,8 +1,10 @@
 /* Failed calls → exit codes and messages, as scripts rely on them
  * (phonebindctl(1), EXIT STATUS). Faults tried: no bus socket, a refused
  * connection, no owner for the name, an activation that could not start
- * the daemon, a terminal gone, polkit or the bus policy saying no, and
- * daemon errors that are plain failures. */
+ * the daemon, a terminal gone, polkit or the bus policy saying no, a
+ * release the registry did not confirm or one under way, a refused
+ * account, reset-account of a configured account or of one not refused,
+ * and daemon errors that are plain failures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,19 @@
 #include <string.h>
 
 #include "errors.h"
+
+/* The exit code for r with the D-Bus error name (NULL: none set). */
+static enum ctl_exit exit_for(int r, const char *name)
+{
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  enum ctl_exit code;
+
+  if (name)
+    sd_bus_error_set(&error, name, "why");
+  code = ctl_exit_for(r, &error);
+  sd_bus_error_free(&error);
+  return code;
+}
 
 static void test_exit_codes(void **state)
 {
@@ -36,21 +51,22 @@ static void test_exit_codes(void **state)
       CTL_EXIT_NOT_AUTHORIZED },
     { -EIO, "org.phonebind1.Error.RegistryUnreachable", CTL_EXIT_FAILURE },
     { -EIO, "org.phonebind1.Error.NotOwner", CTL_EXIT_FAILURE },
-    { -EIO, "org.phonebind1.Error.Busy", CTL_EXIT_FAILURE },
+    { -EIO, "org.phonebind1.Error.Unidentified", CTL_EXIT_FAILURE },
+    { -EIO, "org.phonebind1.Error.ReleaseUnconfirmed", CTL_EXIT_RELEASE_PENDING },
+    { -EIO, "org.phonebind1.Error.Busy", CTL_EXIT_RELEASE_PENDING },
+    { -EIO, "org.phonebind1.Error.AccountRefused", CTL_EXIT_ACCOUNT_REFUSED },
+    { -EIO, "org.phonebind1.Error.NotShadowAccount", CTL_EXIT_NOT_SHADOW_ACCOUNT },
+    { -EIO, "org.phonebind1.Error.AccountNotRefused", CTL_EXIT_ACCOUNT_NOT_REFUSED },
+    { -EIO, "org.phonebind1.Error.SomethingNew", CTL_EXIT_FAILURE },
     { -ETIMEDOUT, "org.freedesktop.DBus.Error.NoReply", CTL_EXIT_FAILURE },
     { -EIO, "org.freedesktop.DBus.Error.Spawn", CTL_EXIT_FAILURE }, /* not the Spawn.* family */
   };
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    enum ctl_exit code;
-    if (cases[i].name)
-      sd_bus_error_set(&error, cases[i].name, "why");
-    code = ctl_exit_for(cases[i].r, &error);
+    enum ctl_exit code = exit_for(cases[i].r, cases[i].name);
     if (code != cases[i].code)
       fail_msg("case %zu (%s): exit %d, wanted %d", i, cases[i].name ? cases[i].name : "-", code,
                cases[i].code);
-    sd_bus_error_free(&error);
   }
 }
 
@@ -80,14 +96,56 @@ static void test_messages(void **state)
   check_message(-EIO, "org.phonebind1.Error.RegistryUnreachable",
                 "the registry could not confirm the release; nothing was changed", "the system bus",
                 "the registry could not confirm the release; nothing was changed");
+  check_message(-EIO, "org.phonebind1.Error.NotOwner", NULL, "the system bus",
+                "org.phonebind1.Error.NotOwner"); /* no text: the name says it */
+  /* phonebindctl's own words, with what happens next, whatever the daemon said */
+  check_message(-EIO, "org.phonebind1.Error.ReleaseUnconfirmed", "daemon text", "the system bus",
+                "the registry did not confirm the release; phonebindd repeats it until the "
+                "registry answers (the phone shows pending/releasing meanwhile)");
   check_message(-EIO, "org.phonebind1.Error.Busy", NULL, "the system bus",
-                "org.phonebind1.Error.Busy"); /* no text: the name says it */
+                "a release of this phone is under way (pending/releasing); phonebindd repeats it "
+                "until the registry answers");
+  check_message(-EIO, "org.phonebind1.Error.AccountRefused", "x", "the system bus",
+                "the registry refused this PC's account; nothing was changed (see 'phonebindctl "
+                "status')");
+  check_message(-EIO, "org.phonebind1.Error.NotShadowAccount", "x", "the system bus",
+                "the account is configured, not a shadow account: its token is the "
+                "administrator's to replace (a valid token in its token file, then reload "
+                "phonebindd)");
+  check_message(-EIO, "org.phonebind1.Error.AccountNotRefused", "x", "the system bus",
+                "the registry has not refused the account; nothing to reset");
+  check_message(-EACCES, "org.freedesktop.DBus.Error.AccessDenied",
+                "not authorized for org.phonebind1.manage", "the system bus",
+                "not authorized for org.phonebind1.manage");
   check_message(-EPIPE, NULL, NULL, "the system bus", "Broken pipe");
+}
+
+/* Each exit code means one thing: no two kinds of error share one, but
+ * the two that both mean "a release is under way". */
+static void test_codes_are_distinct(void **state)
+{
+  static const char *const names[] = {
+    "org.phonebind1.Error.NoSuchTerminal",      "org.freedesktop.DBus.Error.AccessDenied",
+    "org.phonebind1.Error.ReleaseUnconfirmed",  "org.phonebind1.Error.AccountRefused",
+    "org.phonebind1.Error.NotShadowAccount",    "org.phonebind1.Error.AccountNotRefused",
+    "org.phonebind1.Error.RegistryUnreachable",
+  };
+  enum ctl_exit seen[sizeof names / sizeof *names];
+  (void)state;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    seen[i] = exit_for(-EIO, names[i]);
+    for (size_t j = 0; j < i; j++)
+      if (seen[j] == seen[i])
+        fail_msg("%s and %s share exit %d", names[j], names[i], seen[i]);
+    if (seen[i] == CTL_EXIT_USAGE || seen[i] == CTL_EXIT_NOT_RUNNING || seen[i] == CTL_EXIT_OK)
+      fail_msg("%s: exit %d is taken", names[i], seen[i]);
+  }
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = { cmocka_unit_test(test_exit_codes),
-                                      cmocka_unit_test(test_messages) };
+                                      cmocka_unit_test(test_messages),
+                                      cmocka_unit_test(test_codes_are_distinct) };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,11 +6,16 @@ Faults tried: no daemon on the bus and no bus at all (exit 3 and the
 message), an unknown terminal (exit 4), a caller that is not authorized
 (exit 5), usage errors (exit 2), output to a full disk (exit 1), a phone whose USB model string carries
 terminal escape sequences (neutralised in tables, escaped in JSON), the
-daemon stopping and coming back under a running monitor. Happy paths:
-list, info (by Id, prefix, short Id from the table, object path), status,
-forget, retry, monitor seeing a hot-plug (attach, decision, detach) in
-JSON and in text, and SIGINT ending the monitor cleanly; every --json
-output is parsed here.
+daemon stopping and coming back under a running monitor; the registry's
+database reset under the running daemon (AccountState refused, the phone
+pending/account-refused, forget refused with exit 7, reset-account, then
+ready again), reset-account of an account not refused (exit 9) and of a
+configured one (exit 8), a Forget whose answer a proxy holds
+(ReleaseUnconfirmed and then Busy: exit 6, pending/releasing). Happy
+paths: list, info (by Id, prefix, short Id from the table, object path),
+status, forget, retry, monitor seeing a hot-plug (attach, decision,
+detach) in JSON and in text, and SIGINT ending the monitor cleanly; every
+--json output is parsed here.
 """
 import importlib.util
 import json
@@ -19,6 +24,7 @@ import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -28,6 +34,9 @@ fakephone.ensure_umockdev()
 
 import pbdaemon  # noqa: E402
 import pbtest  # noqa: E402
+
+sys.path.insert(0, os.path.join(pbtest.SOURCE_DIR, "tests", "invariant"))
+from proxy import DelayingProxy  # noqa: E402
 
 HANDLE = re.compile(r"^[0-9a-f]{16}$")
 
@@ -137,7 +146,7 @@ class WithoutDaemon(unittest.TestCase):
 
     def test_every_command_says_not_running(self):
         for args in (["list"], ["--json", "list"], ["info", "ab"], ["forget", "ab"],
-                     ["retry", "ab"], ["monitor"], ["status"]):
+                     ["retry", "ab"], ["monitor"], ["status"], ["reset-account"]):
             code, out, err = ctl(self.bus, *args)
             self.assertEqual(code, 3, (args, out, err))
             self.assertIn("phonebindctl: phonebindd is not running (org.phonebind1 not on "
@@ -168,6 +177,7 @@ class WithoutDaemon(unittest.TestCase):
         for args, words in ((["frobnicate"], "unknown command 'frobnicate'"),
                             (["info"], "'info' takes one TERMINAL"),
                             (["list", "extra"], "'list' takes no argument"),
+                            (["reset-account", "ab"], "'reset-account' takes no argument"),
                             (["--bogus", "list"], "unrecognized option '--bogus'"),
                             ([], "no command given")):
             code, out, err = ctl(self.bus, *args)
@@ -250,14 +260,20 @@ class WithDaemon(unittest.TestCase):
         self.assertEqual(status["attached"], 1)
         self.assertEqual(status["registry"], self.scene.registry.url)
         self.assertTrue(status["account"].startswith("sa-"))
+        self.assertEqual(status["account_state"], "ready")
         self.assertTrue(status["version"])
         code, out, _ = ctl(self.bus, "--json", "--redact", "status")
         redacted = json.loads(out)["account"]
         self.assertEqual(redacted[-4:], status["account"][-4:])
         self.assertNotIn(status["account"][:-4], redacted)
+        self.assertEqual(json.loads(out)["account_state"], "ready")
         code, out, _ = ctl(self.bus, "status")
         self.assertIn("phonebindd: running\n", out)
+        self.assertIn(f"   Account: {status['account']} (ready)\n", out)
         self.assertIn("  Attached: 1 phone\n", out)
+        self.assertNotIn("reset-account", out)
+        code, out, _ = ctl(self.bus, "status", "--redact")
+        self.assertIn(f"   Account: {redacted} (ready)\n", out)
 
         # through DBUS_SYSTEM_BUS_ADDRESS, as on a real system bus
         code, out, err = ctl(None, "--json", "list", env=self.bus.env({}))
@@ -372,6 +388,144 @@ def system_bus_defaults():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.SYSTEM_DEFAULTS
+
+
+def status_json(bus):
+    code, out, err = ctl(bus, "--json", "status")
+    if code != 0:
+        raise AssertionError(f"status exited {code}: {err}")
+    return json.loads(out)
+
+
+class Accounts(unittest.TestCase):
+    """AccountState in status, reset-account and its errors, a Forget
+    refused with the account."""
+
+    NOBODY = 65534
+
+    def setUp(self):
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        self.bus = self.scene.bus
+
+    def tearDown(self):
+        self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
+        self.scene.cleanup()
+
+    def wait_state(self, state):
+        pbtest.wait_until(lambda: status_json(self.bus)["account_state"] == state,
+                          what=f"AccountState {state}")
+        return status_json(self.bus)
+
+    def test_refused_account_is_shown_and_reset(self):
+        self.scene.daemon.start()
+        before = self.wait_state("ready")
+        code, _, err = ctl(self.bus, "reset-account")
+        self.assertEqual(code, 9, err)
+        self.assertIn("phonebindctl: reset-account: the registry has not refused the account; "
+                      "nothing to reset\n", err)
+
+        self.scene.registry.reset()  # the daemon's token is unknown to it now
+        _, path = self.scene.attach(serial="R58M41CTLREF")
+        handle = path.rsplit("/", 1)[1]
+        self.assertEqual(self.scene.listener.wait_decision(path)[2:],
+                         ("pending", "account-refused"))
+        status = status_json(self.bus)
+        self.assertEqual((status["account_state"], status["account"]),
+                         ("refused", before["account"]))
+        code, out, _ = ctl(self.bus, "status")
+        self.assertEqual(code, 0, "a refused account is reported, not a failure of status")
+        self.assertIn(f"   Account: {before['account']} (refused)\n", out)
+        hint = [line for line in out.splitlines() if "reset-account" in line]
+        self.assertEqual(len(hint), 1, out)
+        self.assertIn("token file", hint[0])
+        code, out, _ = ctl(self.bus, "list")
+        self.assertEqual(out.splitlines()[1].split()[:3],
+                         [handle[:8], "pending", "account-refused"])
+        code, out, _ = ctl(self.bus, "--json", "info", handle)
+        self.assertEqual(json.loads(out)["reason"], "account-refused")
+
+        code, _, err = ctl(self.bus, "forget", handle)
+        self.assertEqual(code, 7, err)
+        self.assertIn(f"phonebindctl: forget {handle}: the registry refused this PC's account; "
+                      "nothing was changed", err)
+        code, _, err = ctl(self.bus, "reset-account", user=self.NOBODY)
+        self.assertEqual(code, 5, err)
+        self.assertIn("not authorized", err)
+        self.assertEqual(status_json(self.bus)["account_state"], "refused")
+
+        code, out, err = ctl(self.bus, "reset-account")
+        self.assertEqual((code, out), (0, ""), err)
+        after = self.wait_state("ready")
+        self.assertNotEqual(after["account"], before["account"])
+        self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:],
+                         ("connect", "new-binding"))
+        code, out, _ = ctl(self.bus, "status")
+        self.assertIn(f"   Account: {after['account']} (ready)\n", out)
+        self.assertNotIn("reset-account", out)
+        self.assertEqual(ctl(self.bus, "reset-account")[0], 9)
+
+    def test_configured_account_is_not_reset(self):
+        _, token = self.scene.registry.new_account()
+        token_file = self.scene.tmp.join("token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_file, 0o600)
+        self.scene.daemon.extra_args = ["--account", "pc-lab-7", "--token-file", token_file]
+        self.scene.daemon.start()
+        status = self.wait_state("ready")
+        self.assertEqual(status["account"], "pc-lab-7")
+        code, out, _ = ctl(self.bus, "status", "--redact")
+        self.assertIn("   Account: ****ab-7 (ready)\n", out)
+        code, _, err = ctl(self.bus, "reset-account")
+        self.assertEqual(code, 8, err)
+        self.assertIn("phonebindctl: reset-account: the account is configured, not a shadow "
+                      "account", err)
+
+
+class LostRelease(unittest.TestCase):
+    """A Forget whose DELETE a proxy holds longer than phonebindd waits:
+    ReleaseUnconfirmed, then Busy while the release goes on (exit 6 both),
+    the phone pending/releasing until the registry answers."""
+
+    def setUp(self):
+        self.scene = pbdaemon.Scene(start_daemon=False)
+        self.bus = self.scene.bus
+        self.proxy = DelayingProxy(self.scene.registry.port, seed=1, hold={}).start()
+        self.scene.daemon.registry_url = self.proxy.url
+        self.scene.daemon.extra_args = ["--registry-timeout", "300"]
+        self.scene.daemon.start()
+
+    def tearDown(self):
+        self.proxy.stop()
+        self.assertEqual(self.scene.stop(), 0, self.scene.daemon.read_log())
+        self.scene.cleanup()
+
+    def test_unconfirmed_then_busy(self):
+        _, path = self.scene.attach(serial="R58M41CTLREL")
+        handle = path.rsplit("/", 1)[1]
+        self.assertEqual(self.scene.listener.wait_decision(path)[2:], ("connect", "new-binding"))
+        self.proxy.hold = {"DELETE": (1.0, 0.0)}
+        self.proxy.long_hold = (1.0, 1.0)
+        code, out, err = ctl(self.bus, "forget", handle)
+        self.assertEqual((code, out), (6, ""), err)
+        self.assertIn(f"phonebindctl: forget {handle}: the registry did not confirm the release; "
+                      "phonebindd repeats it", err)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:],
+                         ("pending", "releasing"))
+        code, out, _ = ctl(self.bus, "list")
+        self.assertEqual(out.splitlines()[1].split()[:3], [handle[:8], "pending", "releasing"])
+        for command in ("forget", "retry"):
+            code, _, err = ctl(self.bus, command, handle)
+            self.assertEqual(code, 6, (command, err))
+            self.assertIn(f"phonebindctl: {command} {handle}: a release of this phone is under "
+                          "way (pending/releasing)", err)
+        self.proxy.set_holding(False)
+        self.assertEqual(self.scene.listener.wait_decision(path, count=3)[2:],
+                         ("released", "forgotten"))
+        self.assertTrue(self.proxy.drain())
+        code, out, _ = ctl(self.bus, "--json", "info", handle)
+        self.assertEqual((json.loads(out)["decision"], json.loads(out)["reason"]),
+                         ("released", "forgotten"))
 
 
 class UnderShippedPolicy(unittest.TestCase):

@@ -33,8 +33,8 @@ static const struct {
     "the registry did not confirm the release; phonebindd repeats it until the registry "
     "answers (the phone shows pending/releasing meanwhile)" },
   { CTL_ERROR_BUSY, CTL_EXIT_RELEASE_PENDING,
-    "a release of this phone is under way (pending/releasing); phonebindd repeats it until the "
-    "registry answers" },
+    "a release of this phone is already under way (a forget still waiting for the registry, or "
+    "one it has not confirmed: pending/releasing)" },
   { CTL_ERROR_ACCOUNT_REFUSED, CTL_EXIT_ACCOUNT_REFUSED,
     "the registry refused this PC's account; nothing was changed (see 'phonebindctl status')" },
   { CTL_ERROR_NOT_SHADOW_ACCOUNT, CTL_EXIT_NOT_SHADOW_ACCOUNT,

@@ -103,8 +103,8 @@ static void test_messages(void **state)
                 "the registry did not confirm the release; phonebindd repeats it until the "
                 "registry answers (the phone shows pending/releasing meanwhile)");
   check_message(-EIO, "org.phonebind1.Error.Busy", NULL, "the system bus",
-                "a release of this phone is under way (pending/releasing); phonebindd repeats it "
-                "until the registry answers");
+                "a release of this phone is already under way (a forget still waiting for the "
+                "registry, or one it has not confirmed: pending/releasing)");
   check_message(-EIO, "org.phonebind1.Error.AccountRefused", "x", "the system bus",
                 "the registry refused this PC's account; nothing was changed (see 'phonebindctl "
                 "status')");

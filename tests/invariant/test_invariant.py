@@ -53,6 +53,7 @@ PCS = ("pc1", "pc2", "pc3")
 PHONES = tuple(f"PBINV{n:04d}" for n in range(1, 6))
 DAEMON_ARGS = ("--registry-timeout", "1000")
 SETTLE_LIMIT = 20.0  # an attached phone undecided (or pending) longer than this is stuck
+SLOW_CALL = 20.0     # a method call unanswered this long is a hang (pc_agent gives up at 30)
 QUIET = 2.0
 
 
@@ -223,6 +224,7 @@ class Run:
         self.operations = 0
         self.violations = []
         self.failures = []     # not the invariant: crashes, exit codes, the harness
+        self.slow_calls = set()
         self.tmp = pbtest.TempDir(prefix="phonebind-invariant-")
         self.registry = None
         self.proxy = None
@@ -248,7 +250,7 @@ class Run:
             if agent.proc.poll() is None:
                 try:
                     code = agent.ask("stop", timeout=30)["code"]
-                    if code != 0:
+                    if code not in (0, None):  # None: killed by the test, not started again
                         self.failures.append(f"{pc}: phonebindd exited with {code}:\n"
                                              + agent.daemon_log_tail())
                 except AgentError as e:
@@ -338,6 +340,7 @@ class Run:
             open_calls = [(pc, c) for pc, h in histories.items() for c in h["calls"]
                           if c["end"] is None]
             if not open_calls:
+                self.note_slow_calls(histories)
                 break
             if time.monotonic() > deadline:
                 for pc, c in open_calls:
@@ -382,6 +385,18 @@ class Run:
                         "the faults stopped"))
                 return histories
             time.sleep(0.2)
+
+    def note_slow_calls(self, histories):
+        """A daemon that never answers shows as NoReply when pc_agent's
+        call times out: not an unknown outcome to excuse, a hang."""
+        for pc, history in histories.items():
+            for c in history["calls"]:
+                if c["end"] - c["start"] >= SLOW_CALL and (pc, c["id"]) not in self.slow_calls:
+                    self.slow_calls.add((pc, c["id"]))
+                    self.violations.append(checker.Violation(
+                        "unanswered", c["serial"], pc,
+                        f"{c['method']} #{c['id']} answered only after "
+                        f"{c['end'] - c['start']:.1f} s ({c['error'] or 'ok'})", c["start"]))
 
     def registry_view(self, tokens):
         http = self.registry.http(timeout=5)
@@ -490,6 +505,8 @@ class Run:
         for r in self.proxy.snapshot():
             if encoded in r["path"] or terminal_id(serial) in r["path"]:
                 who = owners.get(r["auth"], "another account")
+                if r.get("seq"):
+                    who += f" seq {r['seq']}"
                 held = f", held {r['hold']:.2f} s" if r["hold"] else ""
                 rows.append((r["t_in"], "proxy", f"{r['method']} from {who}{held}"))
                 if "t_out" in r:

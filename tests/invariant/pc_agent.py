@@ -26,7 +26,6 @@ Times are time.monotonic(): CLOCK_MONOTONIC, one clock for every process.
 """
 import json
 import os
-import queue
 import sys
 import threading
 import time
@@ -132,9 +131,7 @@ class Pc:
         self.plugs = []      # {"t", "kind": attach|detach, "serial"}
         self.daemons = []    # {"t", "kind": start|kill, "owner"|"code"}
         self.calls = []      # {"id", "method", "serial", "path", "start", "end", "error"}
-        self.unresolved = queue.Queue()
         self.recorder = Recorder(self.bus, self._saw_path)
-        threading.Thread(target=self._resolve, daemon=True).start()
         self.daemon = PcDaemon(self.dir, self.bus, self.testbed, registry_url, name=name,
                                extra_args=daemon_args)
         self.owner = None
@@ -143,28 +140,19 @@ class Pc:
     # --- object path → serial -------------------------------------------------------
 
     def _saw_path(self, path):
+        """Asks the daemon for the Serial of a path not known yet (without
+        blocking: see call()). The object exists only while the phone is
+        attached, so some stay unknown until the phone comes back."""
         with self.lock:
-            known = path in self.paths
-        if not known:
-            self.unresolved.put(path)
+            if path in self.paths:
+                return
 
-    def _resolve(self):
-        """Asks the daemon for the Serial of paths not known yet; the
-        object exists only while the phone is attached, so some stay
-        unknown until the phone comes back."""
-        while True:
-            path = self.unresolved.get()
-            with self.lock:
-                if path in self.paths:
-                    continue
-            try:
-                serial = self.recorder.connection.call_blocking(
-                    BUS_NAME, path, PROPERTIES, "Get", "ss", [pbdaemon.TERMINAL, "Serial"],
-                    timeout=5)
-            except dbus.DBusException:
-                continue
+        def resolved(serial):
             with self.lock:
                 self.paths.setdefault(path, str(serial))
+        self.recorder.connection.call_async(
+            BUS_NAME, path, PROPERTIES, "Get", "ss", [pbdaemon.TERMINAL, "Serial"], resolved,
+            lambda e: None, timeout=5)
 
     def _map_attached(self, serial, since, timeout=5.0):
         """The path of the phone just plugged in: the first TerminalAttached
@@ -209,24 +197,27 @@ class Pc:
         return {"t": t}
 
     def call(self, method, serial):
+        """Sent at once and answered in the recorder's loop: a blocking call
+        would hold libdbus's I/O path, and a second call made meanwhile
+        would wait in this process instead of racing the first at the
+        daemon."""
         path = self.path_of(serial)
         with self.lock:
             call = {"id": len(self.calls), "method": method, "serial": serial, "path": path,
                     "start": time.monotonic(), "end": None, "error": None}
             self.calls.append(call)
-        threading.Thread(target=self._run_call, args=(call,), daemon=True).start()
-        return {"call": call["id"], "t": call["start"]}
 
-    def _run_call(self, call):
-        error = None
-        try:
-            self.recorder.connection.call_blocking(
-                BUS_NAME, "/org/phonebind1", pbdaemon.MANAGER, call["method"], "o",
-                [dbus.ObjectPath(call["path"])], timeout=CALL_TIMEOUT)
-        except dbus.DBusException as e:
-            error = e.get_dbus_name() or "unknown"
-        with self.lock:
-            call["end"], call["error"] = time.monotonic(), error
+        def answered(error=None):
+            with self.lock:
+                call["end"], call["error"] = time.monotonic(), error
+
+        connection = self.recorder.connection
+        connection.call_async(BUS_NAME, "/org/phonebind1", pbdaemon.MANAGER, method, "o",
+                              [dbus.ObjectPath(path)], lambda *reply: answered(),
+                              lambda e: answered(e.get_dbus_name() or "unknown"),
+                              timeout=CALL_TIMEOUT)
+        connection.flush()
+        return {"call": call["id"], "t": call["start"]}
 
     def kill_daemon(self):
         code = self.daemon.kill()

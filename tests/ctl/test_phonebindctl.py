@@ -24,7 +24,6 @@ import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import unittest
@@ -35,8 +34,7 @@ fakephone.ensure_umockdev()
 import pbdaemon  # noqa: E402
 import pbtest  # noqa: E402
 
-sys.path.insert(0, os.path.join(pbtest.SOURCE_DIR, "tests", "invariant"))
-from proxy import DelayingProxy  # noqa: E402
+from delayproxy import DelayingProxy  # noqa: E402
 
 HANDLE = re.compile(r"^[0-9a-f]{16}$")
 

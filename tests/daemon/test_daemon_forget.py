@@ -3,7 +3,7 @@
 answer is lost (issue 9, finding 3; DESIGN.md "Contract, second part",
 Forget).
 
-A delaying proxy (tests/invariant/proxy.py) stands between the daemon and
+A delaying proxy (tests/support/delayproxy.py) stands between the daemon and
 the real registry and holds chosen requests, then delivers them late,
 even after the daemon gave up on them. Faults tried:
 - Forget while the background confirmation (PUT) of a known phone is held:
@@ -27,7 +27,6 @@ even after the daemon gave up on them. Faults tried:
   keep-existing. Retry must wait for the claim's answer.
 """
 import os
-import sys
 import time
 import unittest
 
@@ -39,8 +38,7 @@ import dbus  # noqa: E402
 import pbdaemon  # noqa: E402
 import pbtest  # noqa: E402
 
-sys.path.insert(0, os.path.join(pbtest.SOURCE_DIR, "tests", "invariant"))
-from proxy import DelayingProxy  # noqa: E402
+from delayproxy import DelayingProxy  # noqa: E402
 
 SERIAL = "R58M41FORGET"
 TERMINAL = f"/v1/terminals/usb:18d1:{SERIAL}"

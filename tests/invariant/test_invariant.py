@@ -6,8 +6,9 @@ with what the registry holds (checker.py says exactly what is compared,
 and what is not a claim).
 
 One real registry (SQLite, a fixed port, so restarts keep it), a delaying
-proxy in front of it (proxy.py: some requests held 1–2.5 s, past the
-daemons' 1 s request timeout, and delivered even after the daemon gave up),
+proxy in front of it (tests/support/delayproxy.py: some requests held
+1–2.5 s, past the daemons' 1 s request timeout, and delivered even after
+the daemon gave up),
 three PCs (pc_agent.py: a process each, with its own testbed, bus and
 phonebindd) and five phones, of which each is on one PC at a time.
 Operations: attach, detach, Forget, Retry, SIGKILL and restart of the
@@ -42,7 +43,7 @@ import urllib.parse
 
 import checker
 import pbtest
-import proxy
+import delayproxy as proxy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = int(os.environ.get("PHONEBIND_SEED") or random.SystemRandom().randrange(1, 2**31))

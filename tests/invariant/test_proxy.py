@@ -10,7 +10,7 @@ import time
 import unittest
 
 import pbtest
-import proxy
+import delayproxy as proxy
 
 
 class Upstream(http.server.BaseHTTPRequestHandler):

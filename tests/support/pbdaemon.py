@@ -42,21 +42,26 @@ class Daemon:
             self.state_dir, "--retry-initial", "0.1", "--retry-max", "0.5", "--config",
             "/dev/null"] + self.extra_args
         self.log = open(self.log_path, "ab")
+        self.log_offset = self.log.tell()  # where this start's lines begin
         self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_ready()
         return self
 
     def wait_ready(self, timeout=10):
+        """Until this start says it is ready: the log is appended to, and an
+        earlier start's "ready:" must not count."""
         def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"phonebindd exited with {self.proc.returncode}:\n"
                                    + self.read_log())
-            return "ready:" in self.read_log()
+            return "ready:" in self.read_log(since_start=True)
         pbtest.wait_until(ready, timeout, what="phonebindd ready")
 
-    def read_log(self):
+    def read_log(self, since_start=False):
         with open(self.log_path, "rb") as f:
+            if since_start:
+                f.seek(self.log_offset)
             return f.read().decode(errors="replace")
 
     def stop(self, timeout=10):

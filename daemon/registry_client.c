@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #define ANSWER_MAX (64 * 1024)
 
@@ -33,9 +34,11 @@ struct registry_call {
   char *body;
   size_t body_len;
   bool body_overflow;
-  bool running; /* added to the multi handle; else waiting in the queue */
-  struct registry_call *prev, *next;
+  enum { CALL_WAITING, CALL_RUNNING, CALL_FAILED } where;
+  TAILQ_ENTRY(registry_call) link;
 };
+
+TAILQ_HEAD(call_list, registry_call);
 
 struct registry_client {
   struct event_base *base;
@@ -46,40 +49,47 @@ struct registry_client {
   registry_observe_fn observe;
   void *observe_userdata;
   unsigned max_in_flight, in_flight;
-  struct registry_call *calls; /* running first, then queued, in order */
+  /* Each call is on one list, by its `where`: O(1) to queue, start,
+   * finish or cancel, however many wait in an attach storm. */
+  struct call_list running, waiting, failed;
+  struct event *failed_event; /* answers the calls curl would not take */
 };
 
 struct socket_watch {
   struct event *event;
 };
 
-static void list_remove(struct registry_client *client, struct registry_call *call)
+static struct call_list *list_of(struct registry_client *client, const struct registry_call *call)
 {
-  if (call->prev)
-    call->prev->next = call->next;
-  else
-    client->calls = call->next;
-  if (call->next)
-    call->next->prev = call->prev;
-  call->prev = call->next = NULL;
+  switch (call->where) {
+  case CALL_RUNNING:
+    return &client->running;
+  case CALL_FAILED:
+    return &client->failed;
+  default:
+    return &client->waiting;
+  }
 }
 
-static void list_append(struct registry_client *client, struct registry_call *call)
+static void list_remove(struct registry_client *client, struct registry_call *call)
 {
-  struct registry_call **tail = &client->calls, *last = NULL;
+  TAILQ_REMOVE(list_of(client, call), call, link);
+  if (call->where == CALL_RUNNING)
+    client->in_flight--;
+}
 
-  while (*tail) {
-    last = *tail;
-    tail = &(*tail)->next;
-  }
-  call->prev = last;
-  *tail = call;
+static void list_insert(struct registry_client *client, struct registry_call *call, int where)
+{
+  call->where = where;
+  TAILQ_INSERT_TAIL(list_of(client, call), call, link);
+  if (where == CALL_RUNNING)
+    client->in_flight++;
 }
 
 static void call_free(struct registry_call *call)
 {
   if (call->easy) {
-    if (call->running)
+    if (call->where == CALL_RUNNING)
       curl_multi_remove_handle(call->client->multi, call->easy);
     curl_easy_cleanup(call->easy);
   }
@@ -246,7 +256,6 @@ static void check_completions(struct registry_client *client)
       continue;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
     list_remove(client, call);
-    client->in_flight--;
     /* The callback may start or cancel calls: take this one out first,
      * answer, then free it. */
     deliver(call, result);
@@ -318,18 +327,40 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
   return 0;
 }
 
+/* curl refused the handle (out of memory): the caller still hears of it,
+ * from the loop, as a request that was never sent. */
+static void on_failed(evutil_socket_t fd, short events, void *arg)
+{
+  struct registry_client *client = arg;
+  struct registry_call *call;
+
+  (void)fd;
+  (void)events;
+  while ((call = TAILQ_FIRST(&client->failed))) {
+    const struct registry_answer answer = {.outcome = REGISTRY_UNREACHABLE,
+                                           .error = "cannot start the request",
+                                           .not_done = true};
+    list_remove(client, call);
+    if (client->observe)
+      client->observe(&answer, client->observe_userdata);
+    call->done(&answer, call->userdata);
+    call_free(call);
+  }
+}
+
 static void start_queued(struct registry_client *client)
 {
-  for (struct registry_call *call = client->calls;
-       call && client->in_flight < client->max_in_flight; call = call->next) {
-    if (call->running)
+  struct registry_call *call;
+
+  while (client->in_flight < client->max_in_flight && (call = TAILQ_FIRST(&client->waiting))) {
+    list_remove(client, call);
+    if (curl_multi_add_handle(client->multi, call->easy) == CURLM_OK) {
+      list_insert(client, call, CALL_RUNNING);
       continue;
-    if (curl_multi_add_handle(client->multi, call->easy) != CURLM_OK) {
-      log_err("registry: cannot start a request");
-      break;
     }
-    call->running = true;
-    client->in_flight++;
+    log_err("registry: cannot start a request");
+    list_insert(client, call, CALL_FAILED);
+    event_active(client->failed_event, 0, 0);
   }
 }
 
@@ -395,7 +426,7 @@ static int call_start(struct registry_client *client, enum call_kind kind, const
     call_free(call);
     return -ENOMEM;
   }
-  list_append(client, call);
+  list_insert(client, call, CALL_WAITING);
   start_queued(client);
   if (out_call)
     *out_call = call;
@@ -447,8 +478,6 @@ void registry_call_cancel(struct registry_call *call)
     return;
   client = call->client;
   list_remove(client, call);
-  if (call->running)
-    client->in_flight--;
   call_free(call);
   start_queued(client);
 }
@@ -477,6 +506,9 @@ int registry_client_new(struct event_base *base, const struct registry_client_op
     return -EINVAL;
   client = xcalloc(1, sizeof *client);
   client->base = base;
+  TAILQ_INIT(&client->running);
+  TAILQ_INIT(&client->waiting);
+  TAILQ_INIT(&client->failed);
   url_len = strlen(options->url);
   while (url_len > 0 && options->url[url_len - 1] == '/')
     url_len--;
@@ -486,7 +518,8 @@ int registry_client_new(struct event_base *base, const struct registry_client_op
   client->max_in_flight = options->max_in_flight > 0 ? options->max_in_flight : 32;
   client->multi = curl_multi_init();
   client->timer = evtimer_new(base, on_timer, client);
-  if (!client->multi || !client->timer) {
+  client->failed_event = event_new(base, -1, 0, on_failed, client);
+  if (!client->multi || !client->timer || !client->failed_event) {
     registry_client_free(client);
     return -ENOMEM;
   }
@@ -501,19 +534,24 @@ int registry_client_new(struct event_base *base, const struct registry_client_op
 
 void registry_client_free(struct registry_client *client)
 {
+  struct registry_call *call;
+
   if (!client)
     return;
-  while (client->calls) {
-    struct registry_call *call = client->calls;
-    list_remove(client, call);
-    call_free(call);
-  }
+  struct call_list *const lists[] = {&client->running, &client->waiting, &client->failed};
+  for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+    while ((call = TAILQ_FIRST(lists[i]))) {
+      list_remove(client, call);
+      call_free(call);
+    }
   /* Cleanup closes cached connections, which reports CURL_POLL_REMOVE for
    * their sockets: the timer and socket events must still exist. */
   if (client->multi)
     curl_multi_cleanup(client->multi);
   if (client->timer)
     event_free(client->timer);
+  if (client->failed_event)
+    event_free(client->failed_event);
   free(client->url);
   free(client->token);
   free(client);

@@ -5,7 +5,10 @@
  * starting call, the in-flight bound holds, cancel suppresses the
  * callback, and freeing with calls outstanding leaks nothing (ASan).
  * Fencing: Phonebind-Seq sent on PUT and DELETE, a "stale" 409 read with
- * its sequence, and which failures mean "certainly not done". */
+ * its sequence, and which failures mean "certainly not done". The queue:
+ * hundreds of calls behind a bound of two all answered, and a request
+ * curl refuses (curl_multi_add_handle wrapped to fail) answered from the
+ * loop as never sent, not left queued for ever. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +34,16 @@
 #include "registry_client.h"
 
 extern char **environ;
+
+/* curl_multi_add_handle, failing on demand (-Wl,--wrap). */
+static bool refuse_handles;
+
+CURLMcode __real_curl_multi_add_handle(CURLM *multi, CURL *easy);
+CURLMcode __wrap_curl_multi_add_handle(CURLM *multi, CURL *easy);
+CURLMcode __wrap_curl_multi_add_handle(CURLM *multi, CURL *easy)
+{
+  return refuse_handles ? CURLM_OUT_OF_MEMORY : __real_curl_multi_add_handle(multi, easy);
+}
 
 struct result {
   bool done;
@@ -324,6 +337,62 @@ static void test_not_done(void **state)
   peer_stop(&peer);
 }
 
+static void test_long_queue(void **state)
+{
+  static const char unbound[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                "Content-Length: 20\r\nConnection: close\r\n\r\n"
+                                "{\"status\":\"unbound\"}";
+  enum { CALLS = 300 };
+  static struct result results[CALLS];
+  struct event_base *base = event_base_new();
+  struct registry_client *client;
+  struct peer peer;
+  bool never = false;
+  int done = 0;
+  (void)state;
+  peer_start(&peer, unbound, sizeof unbound - 1);
+  client = client_for(base, peer.port, 5000, 2);
+  memset(results, 0, sizeof results);
+  for (int i = 0; i < CALLS; i++)
+    assert_int_equal(registry_client_lookup(client, "usb:18d1:X", on_done, &results[i], NULL), 0);
+  for (int spins = 0; spins < 200 && done < CALLS; spins++) {
+    run_until(base, &never, 50);
+    done = 0;
+    for (int i = 0; i < CALLS; i++)
+      done += results[i].done && results[i].answer.status == REGISTRY_STATUS_UNBOUND;
+  }
+  assert_int_equal(done, CALLS);
+  registry_client_free(client);
+  event_base_free(base);
+  peer_stop(&peer);
+}
+
+/* Fault: curl would not take a request's handle. It used to stay queued
+ * with nothing to start it again: its caller never heard back. */
+static void test_refused_handle_is_answered(void **state)
+{
+  struct event_base *base = event_base_new();
+  struct registry_client *client;
+  struct result first = {0}, second = {0};
+  int port, fd = listen_socket(&port);
+  (void)state;
+  close(fd);
+  client = client_for(base, port, 2000, 4);
+  refuse_handles = true;
+  assert_int_equal(registry_client_lookup(client, "usb:18d1:X", on_done, &first, NULL), 0);
+  refuse_handles = false;
+  assert_false(first.done); /* from the loop, never inside the starting call */
+  run_until(base, &first.done, 2000);
+  assert_true(first.done);
+  assert_int_equal(first.answer.outcome, REGISTRY_UNREACHABLE);
+  assert_true(first.answer.not_done);
+  assert_int_equal(registry_client_lookup(client, "usb:18d1:X", on_done, &second, NULL), 0);
+  run_until(base, &second.done, 5000); /* the next one goes as usual */
+  assert_true(second.done);
+  registry_client_free(client);
+  event_base_free(base);
+}
+
 static int observed;
 
 static void count_observed(const struct registry_answer *answer, void *userdata)
@@ -494,6 +563,7 @@ int main(void)
     cmocka_unit_test(test_in_flight_bound_and_cancel), cmocka_unit_test(test_real_registry),
     cmocka_unit_test(test_fencing),           cmocka_unit_test(test_not_done),
     cmocka_unit_test(test_observer_sees_every_answer),
+    cmocka_unit_test(test_long_queue),        cmocka_unit_test(test_refused_handle_is_answered),
   };
   int r;
 

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "pctenc.h"
 #include "seal.h"
+#include "sqlite_errno.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -49,40 +50,9 @@ struct store {
   sqlite3_stmt *release_add, *release_drop, *release_list;
 };
 
-static int store_errno(int rc)
-{
-  switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_ROW:
-  case SQLITE_DONE:
-    return 0;
-  case SQLITE_FULL:
-    return -ENOSPC;
-  case SQLITE_READONLY:
-    return -EROFS;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return -EBADMSG;
-  case SQLITE_CANTOPEN:
-    return -ENOENT;
-  case SQLITE_PERM:
-  case SQLITE_AUTH:
-    return -EACCES;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return -EBUSY;
-  case SQLITE_NOMEM:
-    return -ENOMEM;
-  case SQLITE_IOERR:
-    return -EIO;
-  default:
-    return -EIO;
-  }
-}
-
 static int exec(struct store *store, const char *sql)
 {
-  return store_errno(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
+  return sqlite_errno(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
 }
 
 static int user_version(struct store *store, int *out_version)
@@ -93,7 +63,7 @@ static int user_version(struct store *store, int *out_version)
   if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
     *out_version = sqlite3_column_int(stmt, 0);
   sqlite3_finalize(stmt);
-  return rc == SQLITE_ROW ? 0 : store_errno(rc);
+  return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
 }
 
 /* One migration per schema version, each its own transaction. */
@@ -120,7 +90,7 @@ static int migrate(struct store *store)
 
 static int prepare(struct store *store, const char *sql, sqlite3_stmt **out_stmt)
 {
-  return store_errno(
+  return sqlite_errno(
     sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out_stmt, NULL));
 }
 
@@ -174,7 +144,7 @@ static int open_read_only(struct store *store, const char *path)
   log_warn("local store %s is read-only: known phones still connect, new bindings are not "
            "recorded locally",
            path);
-  return store_errno(
+  return sqlite_errno(
     sqlite3_open_v2(uri, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL));
 }
 
@@ -190,7 +160,7 @@ int store_open(const char *path, const uint8_t *key, size_t key_len, struct stor
   memcpy(store->raw_key, key, key_len);
   store->raw_key_len = key_len;
   rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-  r = store_errno(rc);
+  r = sqlite_errno(rc);
   if (r == -EROFS || r == -EACCES || r == -ENOENT)
     r = open_read_only(store, path);
   /* The first statement that reads the file finds out whether it is a
@@ -244,7 +214,7 @@ static int finish(sqlite3_stmt *stmt, int rc)
 {
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
-  return store_errno(rc);
+  return sqlite_errno(rc);
 }
 
 static char *column_text(sqlite3_stmt *stmt, int column)

@@ -10,6 +10,7 @@
 #include "bound_filter.h"
 #include "fence.h"
 #include "log.h"
+#include "sqlite_errno.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -103,37 +104,6 @@ static uint64_t wall_clock_ms(void)
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int errno_from_sqlite(int rc)
-{
-  switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_DONE:
-  case SQLITE_ROW:
-    return 0;
-  case SQLITE_FULL:
-    return -ENOSPC;
-  case SQLITE_READONLY:
-    return -EROFS;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return -EBADMSG;
-  case SQLITE_CANTOPEN:
-    return -ENOENT;
-  case SQLITE_PERM:
-  case SQLITE_AUTH:
-    return -EACCES;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return -EBUSY;
-  case SQLITE_NOMEM:
-    return -ENOMEM;
-  case SQLITE_CONSTRAINT:
-    return -EEXIST;
-  default:
-    return -EIO;
-  }
-}
-
 static int open_connection(const char *path, int flags, sqlite3 **out_db)
 {
   sqlite3 *db = NULL;
@@ -142,7 +112,7 @@ static int open_connection(const char *path, int flags, sqlite3 **out_db)
   if (rc != SQLITE_OK) {
     log_err("cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close(db);
-    return errno_from_sqlite(rc);
+    return sqlite_errno(rc);
   }
   sqlite3_extended_result_codes(db, 1);
   /* Only another process that holds the file (the exclusive lock refuses
@@ -161,7 +131,7 @@ static int exec_sql(sqlite3 *db, const char *sql)
     log_err("database: %s", message ? message : sqlite3_errstr(rc));
     sqlite3_free(message);
   }
-  return errno_from_sqlite(rc);
+  return sqlite_errno(rc);
 }
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out_stmt)
@@ -170,7 +140,7 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out_stmt)
 
   if (rc != SQLITE_OK)
     log_err("database: cannot prepare statement: %s", sqlite3_errmsg(db));
-  return errno_from_sqlite(rc);
+  return sqlite_errno(rc);
 }
 
 static int read_user_version(sqlite3 *db, int *out_version)
@@ -181,7 +151,7 @@ static int read_user_version(sqlite3 *db, int *out_version)
   if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
     *out_version = sqlite3_column_int(stmt, 0);
   sqlite3_finalize(stmt);
-  return rc == SQLITE_ROW ? 0 : errno_from_sqlite(rc);
+  return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
 }
 
 /* One schema step in a transaction of its own: a crash in the middle
@@ -242,7 +212,7 @@ static int select_account_by_hash(sqlite3_stmt *stmt, const uint8_t hash[HASH_SH
   }
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : errno_from_sqlite(rc);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : sqlite_errno(rc);
 }
 
 /* The owner of a terminal: 1 and out_account (and the binding's *out_seq,
@@ -299,7 +269,7 @@ static int run_row(sqlite3_stmt *stmt, const uint8_t *terminal_hash, const char 
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64)now);
   if (params >= 4)
     sqlite3_bind_int64(stmt, 4, seq_to_sql(seq));
-  return errno_from_sqlite(step_once(stmt));
+  return sqlite_errno(step_once(stmt));
 }
 
 /* Our tombstone's seq for the terminal: 1 and *out_seq, or 0 when none. */
@@ -318,7 +288,7 @@ static int select_tombstone(struct backend_sqlite *be, const uint8_t *terminal_h
   sqlite3_clear_bindings(stmt);
   if (rc == SQLITE_ROW)
     return 1;
-  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 /* Tombstones older than a week go, at start and at most once an hour
@@ -334,7 +304,7 @@ static void purge_old_tombstones(struct backend_sqlite *be, uint64_t now)
   if (now <= TOMBSTONE_KEEP_MS)
     return;
   sqlite3_bind_int64(be->purge_tombstones, 1, (sqlite3_int64)(now - TOMBSTONE_KEEP_MS));
-  r = errno_from_sqlite(step_once(be->purge_tombstones));
+  r = sqlite_errno(step_once(be->purge_tombstones));
   if (r < 0)
     log_warn("database: cannot purge old tombstones: %s", strerror(-r));
   else if (sqlite3_changes(be->db) > 0)
@@ -403,12 +373,12 @@ static int apply_fence_write(struct backend_sqlite *be, const uint8_t *terminal_
                              bool has_tombstone)
 {
   bool two = w->op == FENCE_WRITE_UNBIND || (w->op == FENCE_WRITE_BIND && has_tombstone);
-  int r = two ? errno_from_sqlite(step_once(be->begin)) : 0;
+  int r = two ? sqlite_errno(step_once(be->begin)) : 0;
 
   if (r == 0)
     r = write_rows(be, terminal_hash, account, now, w, has_tombstone);
   if (two && r == 0)
-    r = errno_from_sqlite(step_once(be->commit));
+    r = sqlite_errno(step_once(be->commit));
   if (two && !sqlite3_get_autocommit(be->db))
     step_once(be->rollback); /* a failed statement or commit */
   if (r == 0 && w->op == FENCE_WRITE_BIND)
@@ -478,7 +448,7 @@ static int account_id_taken(struct backend_sqlite *be, const char *account)
   sqlite3_clear_bindings(stmt);
   if (rc == SQLITE_ROW)
     return 1;
-  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 /* Seed [0044]: generate an id, check that it is new, regenerate until it
@@ -503,7 +473,7 @@ static int sqlite_create_account(struct backend *base, const uint8_t *token_hash
     sqlite3_bind_text(be->insert_account, 1, out_account, -1, SQLITE_STATIC);
     sqlite3_bind_blob(be->insert_account, 2, token_hash, HASH_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(be->insert_account, 3, (sqlite3_int64)now);
-    r = errno_from_sqlite(step_once(be->insert_account)); /* -EEXIST: token hash taken */
+    r = sqlite_errno(step_once(be->insert_account)); /* -EEXIST: token hash taken */
   }
   pthread_mutex_unlock(&be->lock);
   return r;
@@ -531,7 +501,7 @@ static int query_row(sqlite3 *db, const char *sql, sqlite3_stmt **out_stmt)
     rc = sqlite3_step(*out_stmt);
   if (rc == SQLITE_ROW)
     return 1;
-  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 static int read_key_check_locked(struct backend_sqlite *be, uint8_t out_check[HASH_SHA256_LEN])
@@ -583,7 +553,7 @@ static int sqlite_store_key_check(struct backend *base, const uint8_t *check)
     rc = sqlite3_step(stmt);
   }
   sqlite3_finalize(stmt);
-  r = rc == SQLITE_DONE ? read_key_check_locked(be, stored) : errno_from_sqlite(rc);
+  r = rc == SQLITE_DONE ? read_key_check_locked(be, stored) : sqlite_errno(rc);
   if (r == 0)
     r = -EIO; /* stored, yet not there */
   else if (r == 1)
@@ -683,7 +653,7 @@ static int load_bound_filter(struct backend_sqlite *be)
     if (sqlite3_column_bytes(scan, 0) == HASH_SHA256_LEN)
       bound_filter_add(be->bound, sqlite3_column_blob(scan, 0));
   sqlite3_finalize(scan);
-  return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
 static int sqlite_open(const char *path, struct backend **out_backend)

@@ -160,7 +160,10 @@ class ForgetRaces(unittest.TestCase):
 
         self.scene.daemon.registry_url = self.scene.registry.url
         self.scene.daemon.start()
-        pbtest.wait_until(lambda: self.registry_status() == "unbound", what="the release")
+        log = self.scene.daemon.read_log
+        pbtest.wait_until(lambda: "binding released" in log(since_start=True),
+                          what="the release settled")
+        self.assertEqual(self.registry_status(), "unbound")
         self.assertIn("not confirmed before the last stop", self.scene.daemon.read_log())
         # settled: the local record is gone too, so the phone is new again
         _, path = self.scene.attach(serial=SERIAL)

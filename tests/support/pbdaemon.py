@@ -77,8 +77,42 @@ class Daemon:
         return code
 
 
+_loop_lock = threading.Lock()
+_loop_thread = None
+
+
+def glib_thread():
+    """The process's one GLib loop, in a thread of its own, started once.
+    dbus-python dispatches every connection through the default main
+    context: a loop per listener meant two threads iterating one context,
+    and a connection closed under the other thread's dispatch killed it
+    ("D-Bus connection does not have a Connection instance")."""
+    global _loop_thread
+    with _loop_lock:
+        if _loop_thread is None:
+            _loop_thread = threading.Thread(target=GLib.MainLoop().run, daemon=True,
+                                            name="glib")
+            _loop_thread.start()
+    return _loop_thread
+
+
+def in_glib_thread(fn, timeout=5):
+    """Runs fn in the GLib thread and waits for it."""
+    done = threading.Event()
+
+    def run():
+        try:
+            fn()
+        finally:
+            done.set()
+        return False
+    glib_thread()
+    GLib.idle_add(run)
+    done.wait(timeout)
+
+
 class Listener:
-    """Collects the daemon's signals on the private bus in a GLib thread."""
+    """Collects the daemon's signals on the private bus in the GLib thread."""
 
     def __init__(self, bus):
         self.connection = dbus.bus.BusConnection(bus.address)
@@ -87,9 +121,7 @@ class Listener:
         for member in ("TerminalAttached", "TerminalDetached", "Decision"):
             self.connection.add_signal_receiver(
                 self._handler(member), signal_name=member, dbus_interface=MANAGER)
-        self.loop = GLib.MainLoop()
-        self.thread = threading.Thread(target=self.loop.run, daemon=True)
-        self.thread.start()
+        glib_thread()
         # Round trip so the match rules are in place before anything happens.
         self.connection.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus", "GetId", "", [])
@@ -144,9 +176,7 @@ class Listener:
         return obj.GetAll(interface, dbus_interface="org.freedesktop.DBus.Properties")
 
     def close(self):
-        self.loop.quit()
-        self.thread.join(2)
-        self.connection.close()
+        in_glib_thread(self.connection.close)
 
 
 class Scene:

@@ -1,14 +1,11 @@
 /* Account and token; see account.h. */
 #include "account.h"
 
-#include "bus.h"
-#include "daemon.h"
+#include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "registry_client.h"
-#include "release.h"
 #include "secret_file.h"
-#include "store.h"
-#include "terminal.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -19,6 +16,20 @@
 #include <unistd.h>
 
 #define SHADOW_FILE "account"
+
+struct account {
+  struct event_base *base;
+  struct registry_client *registry;
+  const struct clock *clock;
+  char *state_dir, *token_file, *name, *registry_url; /* copies of the options' */
+  struct account_handlers handlers;
+  char *id;                       /* NULL until known */
+  enum account_state state;
+  bool shadow;                    /* ours to replace (ResetAccount), not configured */
+  struct registry_call *request;  /* a shadow account on its way */
+  struct event *timer;            /* ... or its next attempt */
+  struct backoff backoff;
+};
 
 const char *account_state_name(enum account_state state)
 {
@@ -31,81 +42,103 @@ const char *account_state_name(enum account_state state)
   return names[state];
 }
 
-static void log_refused(struct daemon *daemon)
+const char *account_id(const struct account *account)
 {
-  if (daemon->account_shadow)
+  return account->id;
+}
+
+enum account_state account_state(const struct account *account)
+{
+  return account->state;
+}
+
+bool account_is_shadow(const struct account *account)
+{
+  return account->shadow;
+}
+
+static void log_refused(const struct account *account)
+{
+  if (account->shadow)
     log_err("the registry refused the token of this PC's shadow account %s (its database was "
             "reset, or the account revoked). Phones wait as pending/account-refused. To start "
             "afresh with a new shadow account (this PC's bindings under the old one are lost "
             "to it): phonebindctl reset-account",
-            daemon->account);
+            account->id);
   else
     log_err("the registry refused the token of account %s. Phones wait as "
             "pending/account-refused. Put a valid token in %s and reload (SIGHUP)",
-            daemon->account, daemon->config.token_file ? daemon->config.token_file
-                                                       : "the token credential");
+            account->id,
+            account->token_file ? account->token_file : "the token credential");
 }
 
 /* Said once per change, not once per phone or per retry. */
-static void log_change(struct daemon *daemon, enum account_state from, enum account_state to,
-                       const char *why)
+static void log_change(const struct account *account, enum account_state from,
+                       enum account_state to, const char *why)
 {
   if (to == ACCOUNT_REFUSED)
-    log_refused(daemon);
+    log_refused(account);
   else if (to == ACCOUNT_UNREACHABLE)
     log_warn("registry %s unreachable (%s); phones that need it wait and retry",
-             daemon->config.registry, why);
+             account->registry_url, why);
   else if (to == ACCOUNT_READY && from == ACCOUNT_UNREACHABLE)
-    log_info("registry %s reachable again", daemon->config.registry);
+    log_info("registry %s reachable again", account->registry_url);
   else if (to == ACCOUNT_READY && from == ACCOUNT_REFUSED)
-    log_info("the registry accepts the token of account %s again", daemon->account);
+    log_info("the registry accepts the token of account %s again", account->id);
 }
 
-static void set_state(struct daemon *daemon, enum account_state state, const char *why)
+static void changed(struct account *account)
 {
-  enum account_state from = daemon->account_state;
+  if (account->handlers.changed)
+    account->handlers.changed(account->handlers.userdata);
+}
+
+static void set_state(struct account *account, enum account_state state, const char *why)
+{
+  enum account_state from = account->state;
 
   if (from == state)
     return;
-  daemon->account_state = state;
-  log_change(daemon, from, state, why);
-  bus_emit_account_state(daemon->bus);
+  account->state = state;
+  log_change(account, from, state, why);
+  changed(account);
 }
 
 void account_observe(const struct registry_answer *answer, void *userdata)
 {
-  struct daemon *daemon = userdata;
+  struct account *account = userdata;
 
+  if (!account->id)
+    return; /* a shadow account's own request: on_shadow judges it */
   if (answer->outcome == REGISTRY_ANSWERED && answer->http_status == 401)
-    set_state(daemon, ACCOUNT_REFUSED, answer->error);
-  else if (answer->outcome != REGISTRY_ANSWERED && daemon->account &&
-           daemon->account_state == ACCOUNT_READY)
-    set_state(daemon, ACCOUNT_UNREACHABLE, answer->error);
-  else if (answer->outcome == REGISTRY_ANSWERED && daemon->account)
-    set_state(daemon, ACCOUNT_READY, answer->error);
+    set_state(account, ACCOUNT_REFUSED, answer->error);
+  else if (answer->outcome != REGISTRY_ANSWERED && account->state == ACCOUNT_READY)
+    set_state(account, ACCOUNT_UNREACHABLE, answer->error);
+  else if (answer->outcome == REGISTRY_ANSWERED)
+    set_state(account, ACCOUNT_READY, answer->error);
 }
 
-static void account_set(struct daemon *daemon, const char *account, const char *token)
+static void account_set(struct account *account, const char *id, const char *token)
 {
-  free(daemon->account);
-  daemon->account = xstrdup(account);
-  registry_client_set_token(daemon->registry, token);
-  log_info("account %s", account);
-  set_state(daemon, ACCOUNT_READY, "");
-  bus_emit_account_changed(daemon->bus);
-  releaser_set_account(daemon->releaser, account);
-  terminal_kick_waiting(daemon);
+  free(account->id);
+  account->id = xstrdup(id);
+  registry_client_set_token(account->registry, token);
+  log_info("account %s", id);
+  if (account->state != ACCOUNT_READY)
+    log_change(account, account->state, ACCOUNT_READY, "");
+  account->state = ACCOUNT_READY;
+  changed(account);
 }
 
-static char *shadow_path(const struct daemon *daemon)
+static char *shadow_path(const struct account *account)
 {
-  return xasprintf("%s/" SHADOW_FILE, daemon->config.state_dir);
+  return xasprintf("%s/" SHADOW_FILE, account->state_dir);
 }
 
 /* The shadow account file holds "ACCOUNT TOKEN" on one line. */
-static int load_shadow(struct daemon *daemon)
+static int load_shadow(struct account *account)
 {
-  _cleanup_free_ char *path = shadow_path(daemon);
+  _cleanup_free_ char *path = shadow_path(account);
   _cleanup_free_ char *text = NULL;
   char *space;
   int r = secret_file_read_text(path, &text);
@@ -118,76 +151,82 @@ static int load_shadow(struct daemon *daemon)
     return -EBADMSG;
   }
   *space = '\0';
-  account_set(daemon, text, space + 1);
+  account_set(account, text, space + 1);
   return 0;
 }
 
-static void request_shadow(struct daemon *daemon);
+static void request_shadow(struct account *account);
 
-static void on_account_timer(evutil_socket_t fd, short events, void *arg)
+static void on_timer(evutil_socket_t fd, short events, void *arg)
 {
   (void)fd;
   (void)events;
   request_shadow(arg);
 }
 
-static void retry_shadow(struct daemon *daemon, const char *why)
+/* Warned once; the retries after it are debug lines. */
+static void retry_shadow(struct account *account, const char *why)
 {
-  double delay = backoff_next_delay(&daemon->account_backoff, daemon_random_unit());
+  double delay = backoff_next_delay(&account->backoff, clock_random(account->clock));
   struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
-  bool first = daemon->account_state != ACCOUNT_UNREACHABLE;
+  bool first = account->state != ACCOUNT_UNREACHABLE;
 
   log_msg(first ? LOG_WARNING : LOG_DEBUG,
           "cannot obtain a shadow account (%s); trying again in %.1f s", why, delay);
-  evtimer_add(daemon->account_timer, &tv);
+  evtimer_add(account->timer, &tv);
   if (first) {
-    daemon->account_state = ACCOUNT_UNREACHABLE;
-    bus_emit_account_state(daemon->bus);
-    terminal_kick_waiting(daemon); /* their registry calls now fail: pending */
+    account->state = ACCOUNT_UNREACHABLE;
+    changed(account); /* the phones waiting for it now fail: pending */
   }
 }
 
 static void on_shadow(const struct registry_answer *answer, void *userdata)
 {
-  struct daemon *daemon = userdata;
-  _cleanup_free_ char *path = shadow_path(daemon);
+  struct account *account = userdata;
+  _cleanup_free_ char *path = shadow_path(account);
   _cleanup_free_ char *line = NULL;
   int r;
 
-  daemon->account_call = NULL;
+  account->request = NULL;
   if (answer->outcome != REGISTRY_ANSWERED) {
-    retry_shadow(daemon, answer->error);
+    retry_shadow(account, answer->error);
     return;
   }
   line = xasprintf("%s %s", answer->account, answer->token);
   r = secret_file_write_text(path, line);
   if (r < 0) /* still usable for this run; the next start asks again */
     log_err("cannot save the shadow account to %s: %s", path, strerror(-r));
-  account_set(daemon, answer->account, answer->token);
+  account_set(account, answer->account, answer->token);
 }
 
-static void request_shadow(struct daemon *daemon)
+static void request_shadow(struct account *account)
 {
-  int r = registry_client_create_account(daemon->registry, on_shadow, daemon,
-                                         &daemon->account_call);
+  int r = registry_client_create_account(account->registry, on_shadow, account,
+                                         &account->request);
 
   if (r < 0)
-    retry_shadow(daemon, strerror(-r));
+    retry_shadow(account, strerror(-r));
 }
 
-static const char *credential_token_path(char *buf, size_t size)
+/* A configured account's token: the file named, else systemd's
+ * LoadCredential=token:…; NULL when neither is there (a shadow account). */
+static char *configured_token_path(const struct account *account)
 {
   const char *credentials = getenv("CREDENTIALS_DIRECTORY");
+  char *path;
 
+  if (account->token_file)
+    return xstrdup(account->token_file);
   if (!credentials)
     return NULL;
-  snprintf(buf, size, "%s/token", credentials);
-  return access(buf, R_OK) == 0 ? buf : NULL;
+  path = xasprintf("%s/token", credentials);
+  if (access(path, R_OK) == 0)
+    return path;
+  free(path);
+  return NULL;
 }
 
-/* A configured account: the token from token-file, or from systemd's
- * LoadCredential=token:… when no file is named. */
-static int load_configured(struct daemon *daemon, const char *token_path)
+static int load_configured(struct account *account, const char *token_path)
 {
   _cleanup_free_ char *token = NULL;
   int r = secret_file_read_text(token_path, &token);
@@ -197,79 +236,91 @@ static int load_configured(struct daemon *daemon, const char *token_path)
             r == -EBADMSG ? "empty or too large" : strerror(-r));
     return r;
   }
-  account_set(daemon, daemon->config.account ? daemon->config.account : "configured", token);
+  account_set(account, account->name ? account->name : "configured", token);
   return 0;
 }
 
-int account_start(struct daemon *daemon)
+static char *copy_or_null(const char *s)
 {
-  char credential[4096];
-  const char *token_path = daemon->config.token_file;
+  return s ? xstrdup(s) : NULL;
+}
 
-  backoff_init(&daemon->account_backoff, daemon->config.retry_initial_s,
-               daemon->config.retry_max_s);
-  daemon->account_timer = evtimer_new(daemon->base, on_account_timer, daemon);
-  if (!token_path)
-    token_path = credential_token_path(credential, sizeof credential);
+struct account *account_new(const struct account_options *options)
+{
+  struct account *account = xcalloc(1, sizeof *account);
+
+  account->base = options->base;
+  account->registry = options->registry;
+  account->clock = options->clock;
+  account->state_dir = copy_or_null(options->state_dir);
+  account->token_file = copy_or_null(options->token_file);
+  account->name = copy_or_null(options->name);
+  account->registry_url = copy_or_null(options->registry_url);
+  account->state = ACCOUNT_REQUESTING;
+  backoff_init(&account->backoff, options->retry_initial_s, options->retry_max_s);
+  account->timer = evtimer_new(options->base, on_timer, account);
+  return account;
+}
+
+int account_start(struct account *account, const struct account_handlers *handlers)
+{
+  _cleanup_free_ char *token_path = configured_token_path(account);
+
+  account->handlers = *handlers;
   if (token_path)
-    return load_configured(daemon, token_path);
-  daemon->account_shadow = true;
-  daemon->account_state = ACCOUNT_REQUESTING;
-  if (load_shadow(daemon) < 0)
-    request_shadow(daemon);
+    return load_configured(account, token_path);
+  account->shadow = true;
+  if (load_shadow(account) < 0)
+    request_shadow(account);
   return 0;
 }
 
-int account_reset(struct daemon *daemon)
+int account_reset(struct account *account)
 {
-  _cleanup_free_ char *path = shadow_path(daemon);
+  _cleanup_free_ char *path = shadow_path(account);
   _cleanup_free_ char *kept = xasprintf("%s.refused", path);
-  int r;
 
-  if (!daemon->account_shadow)
+  if (!account->shadow)
     return -EOPNOTSUPP;
-  if (daemon->account_state != ACCOUNT_REFUSED)
+  if (account->state != ACCOUNT_REFUSED)
     return -EALREADY;
   log_notice("ResetAccount: the refused shadow account %s is dropped (kept as %s), with this "
              "PC's local records made under it; asking the registry for a new one",
-             daemon->account, kept);
+             account->id, kept);
   if (rename(path, kept) < 0 && errno != ENOENT)
     log_err("cannot move %s aside: %s", path, strerror(errno));
-  r = daemon->store ? store_forget_all_terminals(daemon->store) : 0;
-  if (r < 0)
-    log_err("cannot drop the local records of the old account: %s", strerror(-r));
-  free(daemon->account);
-  daemon->account = NULL;
-  registry_client_set_token(daemon->registry, NULL);
-  releaser_set_account(daemon->releaser, NULL);
-  daemon->account_state = ACCOUNT_REQUESTING;
-  bus_emit_account_state(daemon->bus);
-  bus_emit_account_changed(daemon->bus);
-  backoff_reset(&daemon->account_backoff);
-  request_shadow(daemon);
+  free(account->id);
+  account->id = NULL;
+  registry_client_set_token(account->registry, NULL);
+  account->state = ACCOUNT_REQUESTING;
+  changed(account);
+  backoff_reset(&account->backoff);
+  request_shadow(account);
   return 0;
 }
 
-void account_reload(struct daemon *daemon)
+void account_reload(struct account *account)
 {
-  char credential[4096];
-  const char *token_path = daemon->config.token_file;
+  _cleanup_free_ char *token_path = NULL;
 
-  if (daemon->account_shadow)
+  if (account->shadow)
     return;
-  if (!token_path)
-    token_path = credential_token_path(credential, sizeof credential);
-  if (token_path && load_configured(daemon, token_path) == 0)
+  token_path = configured_token_path(account);
+  if (token_path && load_configured(account, token_path) == 0)
     log_info("token reloaded from %s", token_path);
 }
 
-void account_stop(struct daemon *daemon)
+void account_free(struct account *account)
 {
-  registry_call_cancel(daemon->account_call);
-  daemon->account_call = NULL;
-  if (daemon->account_timer)
-    event_free(daemon->account_timer);
-  daemon->account_timer = NULL;
-  free(daemon->account);
-  daemon->account = NULL;
+  if (!account)
+    return;
+  registry_call_cancel(account->request);
+  if (account->timer)
+    event_free(account->timer);
+  free(account->id);
+  free(account->state_dir);
+  free(account->token_file);
+  free(account->name);
+  free(account->registry_url);
+  free(account);
 }

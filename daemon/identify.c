@@ -6,39 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The first of a property or a sysfs attribute that is set. */
-static char *read_value(struct udev_device *device, const char *property, const char *sysattr)
-{
-  const char *value = property ? udev_device_get_property_value(device, property) : NULL;
-
-  if ((!value || !*value) && sysattr)
-    value = udev_device_get_sysattr_value(device, sysattr);
-  return xstrdup(value ? value : "");
-}
-
-void identify_read_device(struct udev_device *device, struct phone_info *out_info)
+void phone_info_copy(const struct phone_info *from, struct phone_info *out_info)
 {
   *out_info = (struct phone_info){
-    .vendor_id = read_value(device, "ID_VENDOR_ID", "idVendor"),
-    .product_id = read_value(device, "ID_MODEL_ID", "idProduct"),
-    .vendor = read_value(device, "ID_VENDOR_FROM_DATABASE", "manufacturer"),
-    .model = read_value(device, "ID_MODEL_FROM_DATABASE", "product"),
-    /* udev drops ID_SERIAL_SHORT for serials with control characters or
-     * commas; the raw attribute then goes through the same usability
-     * check and is refused there, as it must be on every PC. */
-    .serial = read_value(device, "ID_SERIAL_SHORT", "serial"),
-    .devnode = read_value(device, "DEVNAME", NULL),
-    .busnum = read_value(device, "BUSNUM", "busnum"),
-    .devnum = read_value(device, "DEVNUM", "devnum"),
+    .vendor_id = xstrdup(from->vendor_id), .product_id = xstrdup(from->product_id),
+    .vendor = xstrdup(from->vendor),       .model = xstrdup(from->model),
+    .serial = xstrdup(from->serial),       .devnode = xstrdup(from->devnode),
+    .busnum = xstrdup(from->busnum),       .devnum = xstrdup(from->devnum),
   };
-  if (!*out_info->vendor) {
-    free(out_info->vendor);
-    out_info->vendor = read_value(device, "ID_VENDOR", NULL);
-  }
-  if (!*out_info->model) {
-    free(out_info->model);
-    out_info->model = read_value(device, "ID_MODEL", NULL);
-  }
 }
 
 void phone_info_clear(struct phone_info *info)
@@ -52,6 +27,12 @@ void phone_info_clear(struct phone_info *info)
   free(info->busnum);
   free(info->devnum);
   *info = (struct phone_info){0};
+}
+
+bool phone_info_same_attachment(const struct phone_info *a, const struct phone_info *b)
+{
+  return strcmp(a->vendor_id, b->vendor_id) == 0 && strcmp(a->serial, b->serial) == 0 &&
+         strcmp(a->busnum, b->busnum) == 0 && strcmp(a->devnum, b->devnum) == 0;
 }
 
 bool identify_needs_imei(enum terminal_id_rule rule, const struct phone_info *info)

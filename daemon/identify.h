@@ -1,8 +1,10 @@
-/* Identification: what the udev device says about a phone, and the one
- * terminal identifier DESIGN.md's rule chooses from it. */
+/* Identification: what is known of a phone, and the one terminal
+ * identifier DESIGN.md's rule chooses from it. Pure: udev_watch.c reads
+ * the device, this decides. */
 #pragma once
 
-#include <libudev.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "terminal_id.h"
 
@@ -16,10 +18,11 @@ struct phone_info {
   char *devnode, *busnum, *devnum;
 };
 
-/* Reads the udev properties (and sysfs attributes where udev left a
- * property out) of a usb_device. Always succeeds; missing values are "". */
-void identify_read_device(struct udev_device *device, struct phone_info *out_info);
+void phone_info_copy(const struct phone_info *from, struct phone_info *out_info);
 void phone_info_clear(struct phone_info *info);
+/* The same attachment of the same device: what a rescan or a duplicate
+ * event reports again. Another devnum means it was plugged in again. */
+bool phone_info_same_attachment(const struct phone_info *a, const struct phone_info *b);
 
 /* True when the rule needs the identity helper's IMEI for this phone. */
 bool identify_needs_imei(enum terminal_id_rule rule, const struct phone_info *info);

@@ -1,17 +1,21 @@
-/* phonebindd: the seed's method on a PC. Start-up order matters: the bus
- * name first (clients and systemd wait for it), then the account, then the
- * udev monitor with its coldplug enumeration, then READY=1. */
+/* phonebindd: the seed's method on a PC. main.c builds the parts and
+ * wires them: every edge (udev, bus, account, registry, store) is handed
+ * the handlers of the hub (terminals.c) and nothing else. Start-up order
+ * matters: the bus name first (clients and systemd wait for it), then
+ * the account, then the coldplug enumeration, then READY=1. */
 #include "account.h"
 #include "bus.h"
+#include "clock.h"
 #include "config.h"
-#include "daemon.h"
+#include "handle.h"
+#include "hash.h"
 #include "log.h"
 #include "registry_client.h"
 #include "release.h"
 #include "secret_file.h"
+#include "seq.h"
 #include "store.h"
-#include "strmap.h"
-#include "terminal.h"
+#include "terminals.h"
 #include "udev_watch.h"
 #include "version.h"
 #include "xalloc.h"
@@ -23,29 +27,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 
-struct main_events {
+struct daemon {
+  struct event_base *base;
+  struct daemon_config config;
+  int config_argc; /* the command line, to reload the config */
+  char **config_argv;
+  struct handle_key key; /* keys the store's hashes and terminal handles */
+  struct store *store;   /* NULL: degraded, every phone asks the registry */
+  struct seq_counter seq;
+  struct registry_client *registry;
+  struct account *account;
+  struct releaser *releaser;
+  struct bus *bus;
+  struct terminals *terminals;
+  struct udev_watch *watch;
   struct event *sigterm, *sigint, *sighup, *watchdog;
 };
-
-double daemon_random_unit(void)
-{
-  return (double)arc4random() / 4294967296.0;
-}
-
-uint64_t daemon_now(void)
-{
-  return (uint64_t)time(NULL);
-}
-
-uint64_t daemon_now_us(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* The store and its key. Any failure leaves the daemon degraded, not
  * dead: without a local check every phone goes to the registry, which
@@ -55,49 +53,23 @@ static void open_store(struct daemon *daemon)
   const char *dir = daemon->config.state_dir;
   _cleanup_free_ char *key_path = xasprintf("%s/store.key", dir);
   _cleanup_free_ char *db_path = xasprintf("%s/store.db", dir);
+  uint8_t *key = daemon->key.bytes;
   int r;
 
   if (mkdir(dir, 0700) < 0 && errno != EEXIST)
     log_err("cannot create the state directory %s: %s", dir, strerror(errno));
-  r = secret_file_load_or_create(key_path, daemon->key, sizeof daemon->key);
+  r = secret_file_load_or_create(key_path, key, HANDLE_KEY_LEN);
   if (r < 0) {
     log_err("cannot load the store key %s: %s; running without a local store", key_path,
             r == -EBADMSG ? "wrong size" : strerror(-r));
-    hash_random_bytes(daemon->key, sizeof daemon->key);
+    hash_random_bytes(key, HANDLE_KEY_LEN);
     return;
   }
-  r = store_open(db_path, daemon->key, sizeof daemon->key, &daemon->store);
+  r = store_open(db_path, key, HANDLE_KEY_LEN, &daemon->store);
   if (r < 0)
     log_err("cannot open the local store %s: %s; running degraded: every phone is checked with "
             "the registry",
             db_path, r == -EBADMSG ? "not a phonebind store (corrupt or newer)" : strerror(-r));
-}
-
-static void on_attached(struct udev_device *device, void *userdata)
-{
-  terminal_attach(userdata, device);
-}
-
-static void on_detached(const char *syspath, void *userdata)
-{
-  terminal_detach(userdata, syspath);
-}
-
-/* After lost events: whatever the rescan did not see again is gone. Each
- * enumeration has a generation; a terminal carries the one that last saw
- * it (seconds would keep a phone added and removed within the second). */
-static void on_rescan_begin(void *userdata)
-{
-  struct daemon *daemon = userdata;
-
-  daemon->generation++;
-}
-
-static void on_rescan_end(void *userdata)
-{
-  struct daemon *daemon = userdata;
-
-  terminal_detach_older(daemon, daemon->generation);
 }
 
 static void on_signal(evutil_socket_t signo, short events, void *arg)
@@ -110,7 +82,8 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
   event_base_loopbreak(daemon->base);
 }
 
-/* SIGHUP: settings that can change under a running daemon. The registry,
+/* SIGHUP: settings that can change under a running daemon (the hub reads
+ * them where they are), and a configured account's token. The registry,
  * state directory and account need a restart. */
 static void on_reload(evutil_socket_t signo, short events, void *arg)
 {
@@ -130,7 +103,7 @@ static void on_reload(evutil_socket_t signo, short events, void *arg)
     fresh.identity_helper = NULL;
     log_set_max_level(fresh.log_level);
     log_info("configuration reloaded");
-    account_reload(daemon);
+    account_reload(daemon->account);
   } else {
     log_err("configuration not reloaded: it has errors");
   }
@@ -146,68 +119,100 @@ static void on_watchdog(evutil_socket_t fd, short events, void *arg)
   sd_notify(0, "WATCHDOG=1");
 }
 
-static void release_name(const char *terminal_id, char *out, size_t out_size, void *userdata)
+/* The parts, from the leaves in: nothing here talks to anyone yet. */
+static int build(struct daemon *daemon)
 {
-  terminal_handle_of(userdata, terminal_id, out, out_size);
-}
-
-static void start_releaser(struct daemon *daemon)
-{
-  const struct releaser_options options = {
-    .base = daemon->base, .registry = daemon->registry, .store = daemon->store,
-    .seq = &daemon->seq, .retry_initial_s = daemon->config.retry_initial_s,
-    .retry_max_s = daemon->config.retry_max_s, .random_unit = daemon_random_unit,
-    .now_us = daemon_now_us, .name_of = release_name, .userdata = daemon,
-  };
-
-  daemon->releaser = releaser_new(&options);
-}
-
-static int start(struct daemon *daemon)
-{
-  const struct registry_client_options options = {
-    .url = daemon->config.registry,
-    .timeout_ms = daemon->config.registry_timeout_ms,
-    .max_in_flight = daemon->config.max_in_flight,
-  };
-  const struct udev_watch_handlers handlers = {
-    .attached = on_attached, .detached = on_detached, .rescan_begin = on_rescan_begin,
-    .rescan_end = on_rescan_end, .userdata = daemon,
+  const struct daemon_config *config = &daemon->config;
+  const struct registry_client_options registry = {
+    .url = config->registry,
+    .timeout_ms = config->registry_timeout_ms,
+    .max_in_flight = config->max_in_flight,
   };
   int r;
 
   open_store(daemon);
   seq_counter_init(&daemon->seq, daemon->store);
-  r = registry_client_new(daemon->base, &options, &daemon->registry);
+  r = registry_client_new(daemon->base, &registry, &daemon->registry);
   if (r < 0) {
-    log_err("registry URL \"%s\" is not usable: expected http:// or https://",
-            daemon->config.registry);
+    log_err("registry URL \"%s\" is not usable: expected http:// or https://", config->registry);
     return r;
   }
-  registry_client_set_observer(daemon->registry, account_observe, daemon);
-  start_releaser(daemon);
-  r = bus_open(daemon, &daemon->bus);
+  daemon->account = account_new(&(struct account_options){
+    .base = daemon->base, .registry = daemon->registry, .state_dir = config->state_dir,
+    .token_file = config->token_file, .name = config->account, .registry_url = config->registry,
+    .retry_initial_s = config->retry_initial_s, .retry_max_s = config->retry_max_s,
+    .clock = &clock_system});
+  registry_client_set_observer(daemon->registry, account_observe, daemon->account);
+  daemon->releaser = releaser_new(&(struct releaser_options){
+    .base = daemon->base, .registry = daemon->registry, .store = daemon->store,
+    .seq = &daemon->seq, .retry_initial_s = config->retry_initial_s,
+    .retry_max_s = config->retry_max_s, .clock = &clock_system, .name_of = handle_name_of,
+    .userdata = &daemon->key});
+  return 0;
+}
+
+/* The hub and the edges that report to it. */
+static int wire(struct daemon *daemon)
+{
+  struct bus_handlers bus_handlers;
+  int r;
+
+  daemon->terminals = terminals_new(&(struct hub){
+    .base = daemon->base, .store = daemon->store, .registry = daemon->registry,
+    .releaser = daemon->releaser, .seq = &daemon->seq, .account = daemon->account,
+    .bus = daemon->bus, .clock = &clock_system, .handle_key = &daemon->key,
+    .config = &daemon->config});
+  r = udev_watch_new(daemon->base,
+                     &(struct udev_watch_handlers){
+                       .attached = terminals_attached, .detached = terminals_detached,
+                       .rescan_begin = terminals_rescan_begin,
+                       .rescan_end = terminals_rescan_end, .userdata = daemon->terminals},
+                     &daemon->watch);
   if (r < 0) {
-    log_err("cannot take org.phonebind1 on the system bus: %s", strerror(-r));
-    return r;
-  }
-  r = account_start(daemon);
-  if (r < 0)
-    return r;
-  r = udev_watch_start(daemon->base, &handlers, &daemon->watch);
-  if (r < 0)
     log_err("cannot watch udev for phones: %s", strerror(-r));
+    return r;
+  }
+  terminals_bus_handlers(daemon->terminals, &bus_handlers);
+  bus_handlers.resumed = udev_watch_resumed;
+  bus_handlers.resumed_userdata = daemon->watch;
+  r = bus_serve(daemon->bus, &bus_handlers);
+  if (r < 0)
+    log_err("cannot take org.phonebind1 on the system bus: %s", strerror(-r));
   return r;
 }
 
-static void add_signal(struct event **slot, struct daemon *daemon, int signo,
-                       event_callback_fn callback)
+static int start(struct daemon *daemon)
 {
-  *slot = evsignal_new(daemon->base, signo, callback, daemon);
-  evsignal_add(*slot, NULL);
+  int r = build(daemon);
+
+  if (r == 0) {
+    r = bus_open(daemon->base, &daemon->bus);
+    if (r < 0)
+      log_err("cannot connect to the system bus: %s", strerror(-r));
+  }
+  if (r == 0)
+    r = wire(daemon);
+  if (r == 0)
+    r = account_start(daemon->account,
+                      &(struct account_handlers){.changed = terminals_account_changed,
+                                                 .userdata = daemon->terminals});
+  if (r == 0) {
+    r = udev_watch_enumerate(daemon->watch); /* the monitor already listens: nothing is missed */
+    if (r < 0)
+      log_err("cannot enumerate the attached phones: %s", strerror(-r));
+  }
+  return r;
 }
 
-static void start_watchdog(struct main_events *events, struct daemon *daemon)
+static struct event *add_signal(struct daemon *daemon, int signo, event_callback_fn callback)
+{
+  struct event *event = evsignal_new(daemon->base, signo, callback, daemon);
+
+  evsignal_add(event, NULL);
+  return event;
+}
+
+static void start_watchdog(struct daemon *daemon)
 {
   uint64_t usec = 0;
   struct timeval half;
@@ -215,33 +220,42 @@ static void start_watchdog(struct main_events *events, struct daemon *daemon)
   if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
     return;
   half = (struct timeval){(time_t)(usec / 2 / 1000000u), (suseconds_t)(usec / 2 % 1000000u)};
-  events->watchdog = event_new(daemon->base, -1, EV_PERSIST, on_watchdog, daemon);
-  event_add(events->watchdog, &half);
+  daemon->watchdog = event_new(daemon->base, -1, EV_PERSIST, on_watchdog, daemon);
+  event_add(daemon->watchdog, &half);
 }
 
-static void stop(struct daemon *daemon, struct main_events *events)
+/* In reverse: the hub before the edges it holds. */
+static void stop(struct daemon *daemon)
 {
-  terminal_free_all(daemon);
+  struct event *events[] = {daemon->sigterm, daemon->sigint, daemon->sighup, daemon->watchdog};
+
+  terminals_free(daemon->terminals);
   releaser_free(daemon->releaser);
   udev_watch_free(daemon->watch);
-  account_stop(daemon);
+  account_free(daemon->account);
   registry_client_free(daemon->registry);
   bus_free(daemon->bus);
   store_close(daemon->store);
-  strmap_free(daemon->by_syspath);
-  strmap_free(daemon->by_handle);
-  struct event *all[] = {events->sigterm, events->sigint, events->sighup, events->watchdog};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    if (all[i])
-      event_free(all[i]);
+  for (size_t i = 0; i < sizeof events / sizeof *events; i++)
+    if (events[i])
+      event_free(events[i]);
   event_base_free(daemon->base);
   daemon_config_clear(&daemon->config);
+}
+
+static void announce_ready(struct daemon *daemon)
+{
+  size_t attached = terminals_count(daemon->terminals);
+
+  log_info("phonebindd %s ready: %zu phone%s attached, registry %s%s", PHONEBIND_VERSION,
+           attached, attached == 1 ? "" : "s", daemon->config.registry,
+           daemon->store ? "" : ", no local store (degraded)");
+  sd_notifyf(0, "READY=1\nSTATUS=Watching for phones (%zu attached at start)", attached);
 }
 
 int main(int argc, char **argv)
 {
   struct daemon daemon = {.config_argc = argc, .config_argv = argv};
-  struct main_events events = {0};
   int r;
 
   log_init("phonebindd");
@@ -255,22 +269,16 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   daemon.base = event_base_new();
-  daemon.by_syspath = strmap_new();
-  daemon.by_handle = strmap_new();
-  add_signal(&events.sigterm, &daemon, SIGTERM, on_signal);
-  add_signal(&events.sigint, &daemon, SIGINT, on_signal);
-  add_signal(&events.sighup, &daemon, SIGHUP, on_reload);
+  daemon.sigterm = add_signal(&daemon, SIGTERM, on_signal);
+  daemon.sigint = add_signal(&daemon, SIGINT, on_signal);
+  daemon.sighup = add_signal(&daemon, SIGHUP, on_reload);
   r = start(&daemon);
   if (r == 0) {
-    start_watchdog(&events, &daemon);
-    log_info("phonebindd %s ready: %zu phone%s attached, registry %s%s", PHONEBIND_VERSION,
-             strmap_size(daemon.by_syspath), strmap_size(daemon.by_syspath) == 1 ? "" : "s",
-             daemon.config.registry, daemon.store ? "" : ", no local store (degraded)");
-    sd_notifyf(0, "READY=1\nSTATUS=Watching for phones (%zu attached at start)",
-               strmap_size(daemon.by_syspath));
+    start_watchdog(&daemon);
+    announce_ready(&daemon);
     event_base_dispatch(daemon.base);
   }
-  stop(&daemon, &events);
+  stop(&daemon);
   curl_global_cleanup();
   return r == 0 ? 0 : 1;
 }

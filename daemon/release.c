@@ -2,6 +2,7 @@
 #include "release.h"
 
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "registry_client.h"
 #include "seq.h"
@@ -92,7 +93,7 @@ static void finish(struct release *release, enum release_outcome outcome, int er
 static void schedule(struct release *release)
 {
   const struct releaser_options *options = &release->owner->options;
-  double delay = backoff_next_delay(&release->backoff, options->random_unit());
+  double delay = backoff_next_delay(&release->backoff, clock_random(options->clock));
   struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
 
   evtimer_add(release->timer, &tv);
@@ -143,7 +144,7 @@ static void on_answer(const struct registry_answer *answer, void *userdata)
 static void release_send(struct release *release)
 {
   const struct releaser_options *options = &release->owner->options;
-  uint64_t seq = seq_counter_next(options->seq, options->now_us());
+  uint64_t seq = seq_counter_next(options->seq, clock_now_us(options->clock));
   int r = registry_client_release(options->registry, release->terminal_id, seq, on_answer, release,
                                   &release->call);
 
@@ -242,7 +243,7 @@ int releaser_start(struct releaser *releaser, const char *terminal_id, release_f
    * after a restart. Without the record it is still repeated while the
    * daemon runs; a restart re-checks the phone from its local record. */
   r = store ? store_add_release(store, terminal_id, releaser->account,
-                                releaser->options.now_us() / 1000000u)
+                                clock_now_s(releaser->options.clock))
             : 0;
   release = release_new(releaser, terminal_id, releaser->account);
   if (r < 0)

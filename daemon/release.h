@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct clock;
 struct registry_client;
 struct releaser;
 struct seq_counter;
@@ -34,8 +35,7 @@ struct releaser_options {
   struct store *store;      /* NULL: releases do not survive a restart */
   struct seq_counter *seq;
   double retry_initial_s, retry_max_s;
-  double (*random_unit)(void);
-  uint64_t (*now_us)(void); /* wall clock, for the sequence */
+  const struct clock *clock; /* the wall clock for the sequence, jitter */
   /* the short name of a phone in the log, from its identifier */
   void (*name_of)(const char *terminal_id, char *out, size_t out_size, void *userdata);
   void *userdata;

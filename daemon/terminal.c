@@ -2,20 +2,21 @@
  * decision, as decide.c rules, with the I/O done here. */
 #include "terminal.h"
 
-#include "bus.h"
-#include "daemon.h"
+#include "account.h"
+#include "clock.h"
+#include "config.h"
+#include "hub.h"
 #include "identity_helper.h"
 #include "log.h"
 #include "registry_client.h"
 #include "release.h"
+#include "seq.h"
 #include "store.h"
-#include "strmap.h"
 #include "untrusted_text.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,38 +28,14 @@ static const char *terminal_name(const struct terminal *terminal)
   return terminal->handle[0] ? terminal->handle : terminal->syspath;
 }
 
-/* Keyed, so the handle says nothing of the identifier; stable, so the
- * same phone has the same object path every time on this PC. */
-static void handle_from_seed(const struct daemon *daemon, const char *seed,
-                             char out[TERMINAL_HANDLE_LEN + 1])
-{
-  uint8_t mac[HASH_SHA256_LEN];
-  char hex[2 * HASH_SHA256_LEN + 1];
-
-  hash_hmac_sha256(daemon->key, sizeof daemon->key, seed, strlen(seed), mac);
-  hash_hex_encode(mac, TERMINAL_HANDLE_LEN / 2, hex);
-  memcpy(out, hex, TERMINAL_HANDLE_LEN + 1);
-}
-
-void terminal_handle_of(const struct daemon *daemon, const char *terminal_id, char *out,
-                        size_t out_size)
-{
-  _cleanup_free_ char *seed = xasprintf("id:%s", terminal_id);
-  char handle[TERMINAL_HANDLE_LEN + 1];
-
-  handle_from_seed(daemon, seed, handle);
-  snprintf(out, out_size, "%s", handle);
-}
-
 static void compute_handle(struct terminal *terminal)
 {
-  _cleanup_free_ char *seed = NULL;
+  const struct handle_key *key = terminal->hub->handle_key;
 
   if (terminal->kind != TERMINAL_ID_NONE)
-    seed = xasprintf("id:%s", terminal->id);
+    handle_of_id(key, terminal->id, terminal->handle);
   else
-    seed = xasprintf("unidentified:%s:%s", terminal->info.vendor_id, terminal->syspath);
-  handle_from_seed(terminal->daemon, seed, terminal->handle);
+    handle_of_unidentified(key, terminal->info.vendor_id, terminal->syspath, terminal->handle);
 }
 
 /* The descriptor strings as the phone sent them could forge a log line
@@ -79,7 +56,7 @@ static void log_attached(const struct terminal *terminal)
 
 static void local_check(struct terminal *terminal)
 {
-  struct daemon *daemon = terminal->daemon;
+  struct store *store = terminal->hub->store;
   struct store_entry entry = {0};
   int r = 0;
 
@@ -87,14 +64,14 @@ static void local_check(struct terminal *terminal)
     terminal_feed(terminal, INPUT_NO_IDENTIFIER);
     return;
   }
-  if (daemon->store)
-    r = store_lookup_terminal(daemon->store, terminal->id, &entry);
+  if (store)
+    r = store_lookup_terminal(store, terminal->id, &entry);
   if (r < 0)
     log_warn("%s: local store lookup failed (%s); asking the registry", terminal_name(terminal),
              strerror(-r));
   if (r == 1) {
     terminal->first_seen = entry.first_seen;
-    store_touch_terminal(daemon->store, terminal->id, terminal->last_seen);
+    store_touch_terminal(store, terminal->id, terminal->last_seen);
     store_entry_clear(&entry);
   }
   terminal_feed(terminal, r == 1 ? INPUT_LOCAL_HIT : INPUT_LOCAL_MISS);
@@ -102,11 +79,11 @@ static void local_check(struct terminal *terminal)
 
 static void finish_forget(struct terminal *terminal, int error)
 {
-  void (*done)(int, void *) = terminal->forget_done;
+  bus_done_fn done = terminal->forget_done;
 
   terminal->forget_done = NULL;
   if (done)
-    done(error, terminal->forget_userdata);
+    done(error, terminal->forget_call);
 }
 
 /* The releaser's word on this phone's release, for the Forget's caller
@@ -132,14 +109,12 @@ static void on_release(enum release_outcome outcome, int error, void *userdata)
 /* Identified (or known to be unidentifiable): publish, then check. */
 static void identified(struct terminal *terminal, const char *imei)
 {
-  struct daemon *daemon = terminal->daemon;
-  struct terminal *twin;
+  struct hub *hub = terminal->hub;
 
-  terminal->kind = identify_choose(daemon->config.identifier, &terminal->info, imei, terminal->id,
+  terminal->kind = identify_choose(hub->config->identifier, &terminal->info, imei, terminal->id,
                                    sizeof terminal->id);
   compute_handle(terminal);
-  twin = strmap_get(daemon->by_handle, terminal->handle);
-  if (twin && twin != terminal) {
+  if (!hub->publish(hub, terminal)) {
     /* Two attached devices with one identity: a cloned serial. The
      * second is not bound, so data never goes to the wrong phone. */
     log_warn("%s: a second device with the same identity is attached; not binding it",
@@ -147,15 +122,14 @@ static void identified(struct terminal *terminal, const char *imei)
     terminal->kind = TERMINAL_ID_NONE;
     terminal->id[0] = '\0';
     compute_handle(terminal);
+    hub->publish(hub, terminal);
   }
-  free(terminal->object_path);
-  terminal->object_path = xasprintf("/org/phonebind1/terminal/%s", terminal->handle);
-  strmap_put(daemon->by_handle, terminal->handle, terminal);
+  terminal->published = true;
   log_attached(terminal);
-  bus_emit_attached(daemon->bus, terminal);
-  if (terminal->kind != TERMINAL_ID_NONE && releaser_is_pending(daemon->releaser, terminal->id)) {
+  bus_emit_attached(hub->bus, terminal->handle);
+  if (terminal->kind != TERMINAL_ID_NONE && releaser_is_pending(hub->releaser, terminal->id)) {
     /* Forgotten before, not confirmed yet: not claimed until settled. */
-    releaser_watch(daemon->releaser, terminal->id, on_release, terminal);
+    releaser_watch(hub->releaser, terminal->id, on_release, terminal);
     terminal_feed(terminal, INPUT_RELEASE_PENDING);
     return;
   }
@@ -172,7 +146,7 @@ static void on_identity(const char *imei, void *userdata)
 
 static void identify(struct terminal *terminal)
 {
-  struct daemon *daemon = terminal->daemon;
+  const struct daemon_config *config = terminal->hub->config;
   const struct phone_info *info = &terminal->info;
   const struct identity_device device = {
     .syspath = terminal->syspath, .devnode = info->devnode, .vendor = info->vendor_id,
@@ -181,13 +155,12 @@ static void identify(struct terminal *terminal)
   };
   int r;
 
-  if (!daemon->config.identity_helper || !identify_needs_imei(daemon->config.identifier, info)) {
+  if (!config->identity_helper || !identify_needs_imei(config->identifier, info)) {
     identified(terminal, NULL);
     return;
   }
-  r = identity_helper_run(daemon->base, daemon->config.identity_helper, &device,
-                          daemon->config.helper_timeout_ms, on_identity, terminal,
-                          &terminal->query);
+  r = identity_helper_run(terminal->hub->base, config->identity_helper, &device,
+                          config->helper_timeout_ms, on_identity, terminal, &terminal->query);
   if (r < 0) {
     log_warn("%s: cannot run the identity helper: %s", terminal->syspath, strerror(-r));
     identified(terminal, NULL);
@@ -201,54 +174,38 @@ static void on_retry_timer(evutil_socket_t fd, short events, void *arg)
   terminal_feed(arg, INPUT_RETRY_DUE);
 }
 
-/* The same attachment of the same device: what a rescan or a duplicate
- * event reports again. A new devnum means it was plugged in again. */
-static bool same_device(const struct phone_info *a, const struct phone_info *b)
+struct terminal *terminal_new(struct hub *hub, const char *syspath, const struct phone_info *info,
+                              uint64_t generation)
 {
-  return strcmp(a->vendor_id, b->vendor_id) == 0 && strcmp(a->serial, b->serial) == 0 &&
-         strcmp(a->busnum, b->busnum) == 0 && strcmp(a->devnum, b->devnum) == 0;
+  struct terminal *terminal = xcalloc(1, sizeof *terminal);
+  const struct daemon_config *config = hub->config;
+
+  terminal->hub = hub;
+  terminal->syspath = xstrdup(syspath);
+  terminal->first_seen = terminal->last_seen = clock_now_s(hub->clock);
+  terminal->generation = generation;
+  phone_info_copy(info, &terminal->info);
+  decide_init(&terminal->state);
+  backoff_init(&terminal->backoff, config->retry_initial_s, config->retry_max_s);
+  terminal->retry_timer = evtimer_new(hub->base, on_retry_timer, terminal);
+  return terminal;
 }
 
-static void seen_again(struct terminal *terminal)
+void terminal_start(struct terminal *terminal)
 {
-  uint64_t now = daemon_now();
+  identify(terminal);
+}
 
-  terminal->generation = terminal->daemon->generation;
+void terminal_seen_again(struct terminal *terminal, uint64_t generation)
+{
+  uint64_t now = clock_now_s(terminal->hub->clock);
+
+  terminal->generation = generation;
   if (now == terminal->last_seen)
     return;
   terminal->last_seen = now;
-  if (terminal->object_path)
-    bus_emit_last_seen(terminal->daemon->bus, terminal);
-}
-
-void terminal_attach(struct daemon *daemon, struct udev_device *device)
-{
-  const char *syspath = udev_device_get_syspath(device);
-  struct terminal *terminal = strmap_get(daemon->by_syspath, syspath);
-  struct phone_info info;
-
-  identify_read_device(device, &info);
-  if (terminal && same_device(&terminal->info, &info)) {
-    phone_info_clear(&info); /* seen twice: monitor and enumeration overlap */
-    seen_again(terminal);
-    return;
-  }
-  if (terminal) { /* its remove was lost: another phone, or the same plugged in again */
-    log_info("%s: another attachment at %s; the earlier one is gone", terminal_name(terminal),
-             syspath);
-    terminal_detach(daemon, syspath);
-  }
-  terminal = xcalloc(1, sizeof *terminal);
-  terminal->daemon = daemon;
-  terminal->syspath = xstrdup(syspath);
-  terminal->first_seen = terminal->last_seen = daemon_now();
-  terminal->generation = daemon->generation;
-  terminal->info = info;
-  decide_init(&terminal->state);
-  backoff_init(&terminal->backoff, daemon->config.retry_initial_s, daemon->config.retry_max_s);
-  terminal->retry_timer = evtimer_new(daemon->base, on_retry_timer, terminal);
-  strmap_put(daemon->by_syspath, syspath, terminal);
-  identify(terminal);
+  if (terminal->published)
+    bus_emit_last_seen(terminal->hub->bus, terminal->handle);
 }
 
 /* Drops what is under way. A request already sent cannot be taken back:
@@ -262,62 +219,17 @@ static void cancel_work(struct terminal *terminal)
   evtimer_del(terminal->retry_timer);
 }
 
-static void terminal_free(struct terminal *terminal)
+void terminal_free(struct terminal *terminal)
 {
-  struct daemon *daemon = terminal->daemon;
-
   cancel_work(terminal);
   /* a release goes on without the phone; nobody hears its end */
   if (terminal->kind != TERMINAL_ID_NONE)
-    releaser_watch(daemon->releaser, terminal->id, NULL, NULL);
+    releaser_watch(terminal->hub->releaser, terminal->id, NULL, NULL);
   finish_forget(terminal, -ENODEV);
-  strmap_remove(daemon->by_syspath, terminal->syspath);
-  if (terminal->handle[0] && strmap_get(daemon->by_handle, terminal->handle) == terminal)
-    strmap_remove(daemon->by_handle, terminal->handle);
   event_free(terminal->retry_timer);
   phone_info_clear(&terminal->info);
-  free(terminal->object_path);
   free(terminal->syspath);
   free(terminal);
-}
-
-void terminal_detach(struct daemon *daemon, const char *syspath)
-{
-  struct terminal *terminal = strmap_get(daemon->by_syspath, syspath);
-
-  if (!terminal)
-    return; /* not a phone of ours */
-  log_info("%s: detached", terminal_name(terminal));
-  if (terminal->object_path)
-    bus_emit_detached(daemon->bus, terminal);
-  terminal_free(terminal);
-}
-
-/* A snapshot of the attached terminals, so a walk may detach or feed. */
-static struct terminal **all_terminals(struct daemon *daemon, size_t *out_count)
-{
-  return (struct terminal **)strmap_values(daemon->by_syspath, out_count);
-}
-
-void terminal_detach_older(struct daemon *daemon, uint64_t generation)
-{
-  size_t count;
-  struct terminal **all = all_terminals(daemon, &count);
-
-  for (size_t i = 0; i < count; i++)
-    if (all[i]->generation < generation)
-      terminal_detach(daemon, all[i]->syspath);
-  free(all);
-}
-
-void terminal_free_all(struct daemon *daemon)
-{
-  size_t count;
-  struct terminal **all = all_terminals(daemon, &count);
-
-  for (size_t i = 0; i < count; i++)
-    terminal_free(all[i]);
-  free(all);
 }
 
 /* Registry answers turned into the machine's inputs. */
@@ -368,7 +280,7 @@ static void on_registry_answer(const struct registry_answer *answer, void *userd
   if (input == INPUT_REMOTE_FAILED || input == INPUT_REMOTE_REFUSED)
     log_debug("%s: registry: %s", terminal->handle, answer->error);
   if (answer->stale_seq)
-    seq_counter_raise(&terminal->daemon->seq, answer->stale_seq);
+    seq_counter_raise(terminal->hub->seq, answer->stale_seq);
   terminal_feed(terminal, input);
 }
 
@@ -385,22 +297,22 @@ static void on_claim(const struct registry_answer *answer, void *userdata)
 /* Starts a lookup or a claim; without an account it waits or fails. */
 static void ask_registry(struct terminal *terminal, bool claim)
 {
-  struct daemon *daemon = terminal->daemon;
+  struct hub *hub = terminal->hub;
   int r;
 
-  if (!daemon->account) {
+  if (!account_id(hub->account)) {
     /* The first shadow account on its way is no registry failure. */
-    terminal_feed(terminal, daemon->account_state == ACCOUNT_REQUESTING ? INPUT_NO_ACCOUNT
-                                                                        : INPUT_REMOTE_FAILED);
+    terminal_feed(terminal, account_state(hub->account) == ACCOUNT_REQUESTING
+                              ? INPUT_NO_ACCOUNT
+                              : INPUT_REMOTE_FAILED);
     return;
   }
   if (claim)
-    r = registry_client_claim(daemon->registry, terminal->id,
-                              seq_counter_next(&daemon->seq, daemon_now_us()), on_claim, terminal,
-                              &terminal->call);
+    r = registry_client_claim(hub->registry, terminal->id,
+                              seq_counter_next(hub->seq, clock_now_us(hub->clock)), on_claim,
+                              terminal, &terminal->call);
   else
-    r = registry_client_lookup(daemon->registry, terminal->id, on_lookup, terminal,
-                               &terminal->call);
+    r = registry_client_lookup(hub->registry, terminal->id, on_lookup, terminal, &terminal->call);
   if (r < 0) {
     log_err("%s: cannot start a registry request: %s", terminal->handle, strerror(-r));
     terminal_feed(terminal, INPUT_REMOTE_FAILED);
@@ -409,13 +321,13 @@ static void ask_registry(struct terminal *terminal, bool claim)
 
 static void record_local(struct terminal *terminal)
 {
-  struct daemon *daemon = terminal->daemon;
+  struct hub *hub = terminal->hub;
   const struct store_entry entry = {
     .vendor = terminal->info.vendor_id, .model = terminal->info.model,
     .serial = terminal->info.serial,    .first_seen = terminal->first_seen,
-    .last_seen = terminal->last_seen,   .bound_since = daemon_now(),
+    .last_seen = terminal->last_seen,   .bound_since = clock_now_s(hub->clock),
   };
-  int r = daemon->store ? store_record_binding(daemon->store, terminal->id, &entry) : -ENODEV;
+  int r = hub->store ? store_record_binding(hub->store, terminal->id, &entry) : -ENODEV;
 
   if (r < 0)
     log_err("%s: cannot record the binding locally (%s); the registry keeps it",
@@ -424,8 +336,8 @@ static void record_local(struct terminal *terminal)
 
 static void drop_local(struct terminal *terminal)
 {
-  struct daemon *daemon = terminal->daemon;
-  int r = daemon->store ? store_forget_terminal(daemon->store, terminal->id) : 0;
+  struct store *store = terminal->hub->store;
+  int r = store ? store_forget_terminal(store, terminal->id) : 0;
 
   if (r < 0)
     log_err("%s: cannot drop the local record: %s", terminal->handle, strerror(-r));
@@ -433,7 +345,7 @@ static void drop_local(struct terminal *terminal)
 
 static void schedule_retry(struct terminal *terminal)
 {
-  double delay = backoff_next_delay(&terminal->backoff, daemon_random_unit());
+  double delay = backoff_next_delay(&terminal->backoff, clock_random(terminal->hub->clock));
   struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
 
   log_debug("%s: retrying in %.2f s", terminal->handle, delay);
@@ -442,7 +354,7 @@ static void schedule_retry(struct terminal *terminal)
 
 static void start_release(struct terminal *terminal)
 {
-  int r = releaser_start(terminal->daemon->releaser, terminal->id, on_release, terminal);
+  int r = releaser_start(terminal->hub->releaser, terminal->id, on_release, terminal);
 
   if (r < 0) { /* no account: nothing could be sent */
     finish_forget(terminal, -EHOSTUNREACH);
@@ -460,6 +372,15 @@ static void start_over(struct terminal *terminal)
   local_check(terminal);
 }
 
+static void announce(struct terminal *terminal)
+{
+  const char *decision = decision_name(terminal->state.decision);
+  const char *reason = reason_name(terminal->state.reason);
+
+  log_info("%s: decision %s (%s)", terminal->handle, decision, reason);
+  bus_emit_decision(terminal->hub->bus, terminal->handle, decision, reason);
+}
+
 static void terminal_feed(struct terminal *terminal, enum decide_input input)
 {
   struct decide_output out;
@@ -473,11 +394,8 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
     backoff_reset(&terminal->backoff);
   if (out.actions & ACTION_CANCEL_RETRY)
     evtimer_del(terminal->retry_timer);
-  if (out.announce) {
-    log_info("%s: decision %s (%s)", terminal->handle, terminal_decision(terminal),
-             terminal_reason(terminal));
-    bus_emit_decision(terminal->daemon->bus, terminal);
-  }
+  if (out.announce)
+    announce(terminal);
   if (out.actions & ACTION_SCHEDULE_RETRY)
     schedule_retry(terminal);
   if (out.actions & ACTION_RELEASE)
@@ -496,55 +414,49 @@ int terminal_retry(struct terminal *terminal)
   return 0;
 }
 
-void terminal_forget(struct terminal *terminal, void (*done)(int error, void *userdata),
-                     void *userdata)
+void terminal_forget(struct terminal *terminal, bus_done_fn done, void *call)
 {
-  struct daemon *daemon = terminal->daemon;
-
   if (terminal->forget_done || decide_is_releasing(&terminal->state)) {
-    done(-EBUSY, userdata);
+    done(-EBUSY, call);
     return;
   }
-  if (terminal->kind == TERMINAL_ID_NONE || !daemon->account) {
-    done(terminal->kind == TERMINAL_ID_NONE ? -ENOKEY : -EHOSTUNREACH, userdata);
+  if (terminal->kind == TERMINAL_ID_NONE || !account_id(terminal->hub->account)) {
+    done(terminal->kind == TERMINAL_ID_NONE ? -ENOKEY : -EHOSTUNREACH, call);
     return;
   }
   log_info("%s: forget requested", terminal->handle);
   terminal->forget_done = done;
-  terminal->forget_userdata = userdata;
+  terminal->forget_call = call;
   terminal_feed(terminal, INPUT_FORGET); /* waits for a call in flight */
 }
 
-/* Through the timer, so the machine runs from the loop as it always does. */
-static void retry_now(struct terminal *terminal)
+void terminal_kick(struct terminal *terminal)
 {
   const struct timeval now = {0, 0};
+  enum decide_phase phase = terminal->state.phase;
 
-  evtimer_del(terminal->retry_timer);
-  evtimer_add(terminal->retry_timer, &now);
-}
-
-void terminal_kick_waiting(struct daemon *daemon)
-{
-  size_t count;
-  struct terminal **all = all_terminals(daemon, &count);
-
-  for (size_t i = 0; i < count; i++) {
-    enum decide_phase phase = all[i]->state.phase;
-    if (phase == PHASE_AWAITING_ACCOUNT)
-      terminal_feed(all[i], daemon->account ? INPUT_ACCOUNT_READY : INPUT_REMOTE_FAILED);
-    else if (phase == PHASE_WAITING || phase == PHASE_CONFIRM_WAITING)
-      retry_now(all[i]);
+  if (phase == PHASE_AWAITING_ACCOUNT) {
+    terminal_feed(terminal, account_id(terminal->hub->account) ? INPUT_ACCOUNT_READY
+                                                               : INPUT_REMOTE_FAILED);
+  } else if (phase == PHASE_WAITING || phase == PHASE_CONFIRM_WAITING) {
+    /* through the timer, so the machine runs from the loop as it always does */
+    evtimer_del(terminal->retry_timer);
+    evtimer_add(terminal->retry_timer, &now);
   }
-  free(all);
 }
 
-const char *terminal_decision(const struct terminal *terminal)
+void terminal_view(const struct terminal *terminal, struct bus_terminal_view *out_view)
 {
-  return decision_name(terminal->state.decision);
-}
+  const struct phone_info *info = &terminal->info;
 
-const char *terminal_reason(const struct terminal *terminal)
-{
-  return reason_name(terminal->state.reason);
+  *out_view = (struct bus_terminal_view){
+    .handle = terminal->handle,
+    .vendor = *info->vendor ? info->vendor : info->vendor_id,
+    .model = info->model,
+    .serial = info->serial,
+    .decision = decision_name(terminal->state.decision),
+    .reason = reason_name(terminal->state.reason),
+    .first_seen = terminal->first_seen,
+    .last_seen = terminal->last_seen,
+  };
 }

@@ -1,29 +1,30 @@
 /* One attached phone: what is known of it, where its checks stand, and
  * the I/O that carries out the decision machine's actions (store,
- * registry, retry timer, identity helper, release). */
+ * registry, retry timer, identity helper, release). Part of the hub:
+ * only terminals.c and terminal.c know struct terminal. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "backoff.h"
+#include "bus.h"
 #include "decide.h"
+#include "handle.h"
 #include "identify.h"
 
-struct daemon;
+struct hub;
 struct identity_query;
 struct registry_call;
 
-#define TERMINAL_HANDLE_LEN 16
-
 struct terminal {
-  struct daemon *daemon;
+  struct hub *hub;
   char *syspath;
   struct phone_info info;
-  char handle[TERMINAL_HANDLE_LEN + 1]; /* "" until identified */
-  char *object_path;                    /* NULL until identified */
-  char id[TERMINAL_ID_BUF];             /* the terminal identifier; "" when none */
+  char handle[HANDLE_LEN + 1]; /* "" until identified */
+  char id[TERMINAL_ID_BUF];    /* the terminal identifier; "" when none */
   enum terminal_id_kind kind;
+  bool published;              /* on the bus (TerminalAttached said) */
   uint64_t first_seen, last_seen;
   uint64_t generation; /* the enumeration that last saw it */
   struct decide_state state;
@@ -31,21 +32,24 @@ struct terminal {
   struct event *retry_timer;
   struct registry_call *call; /* lookup or claim in flight */
   struct identity_query *query;
-  void (*forget_done)(int error, void *userdata);
-  void *forget_userdata;
+  bus_done_fn forget_done;
+  void *forget_call;
 };
 
-/* From the udev watch. Attach is idempotent for the same device; another
- * device at a known syspath (events were lost) detaches the old one. */
-void terminal_attach(struct daemon *daemon, struct udev_device *device);
-void terminal_detach(struct daemon *daemon, const char *syspath);
-/* After an enumeration: terminals it did not see again are gone. */
-void terminal_detach_older(struct daemon *daemon, uint64_t generation);
-/* Detaches every terminal (shutdown) without announcing anything. */
-void terminal_free_all(struct daemon *daemon);
+/* A phone just attached. */
+struct terminal *terminal_new(struct hub *hub, const char *syspath, const struct phone_info *info,
+                              uint64_t generation);
+/* Identification starts (maybe asynchronously); the terminal is then
+ * published through hub->publish and checked. */
+void terminal_start(struct terminal *terminal);
+/* Drops it without a word on the bus: cancels its work, a Forget still
+ * waiting is answered -ENODEV, a pending release goes on without it. */
+void terminal_free(struct terminal *terminal);
+/* A rescan or a duplicate event reported it again. */
+void terminal_seen_again(struct terminal *terminal, uint64_t generation);
 
-/* Runs the checks again from the start (D-Bus Retry). 0, or -EBUSY while
- * a release is unconfirmed. */
+/* Runs the checks again (D-Bus Retry), once a claim in flight is
+ * answered. 0, or -EBUSY while a release is unconfirmed. */
 int terminal_retry(struct terminal *terminal);
 /* Releases the binding on the registry, once any call in flight for the
  * phone is answered; replies through done, then announces the outcome.
@@ -55,16 +59,9 @@ int terminal_retry(struct terminal *terminal);
  * -EPERM (another client holds it), -ENODEV (the phone went away first),
  * -EBUSY (a Forget is already running or unconfirmed), -ENOKEY
  * (unidentified). */
-void terminal_forget(struct terminal *terminal, void (*done)(int error, void *userdata),
-                     void *userdata);
+void terminal_forget(struct terminal *terminal, bus_done_fn done, void *call);
+/* The account changed: a terminal waiting for it, or for a retry, goes now. */
+void terminal_kick(struct terminal *terminal);
 
-/* The account changed (ready, failed, reset): phones waiting on it or on
- * the registry try now. */
-void terminal_kick_waiting(struct daemon *daemon);
-
-/* The short log name of a phone from its identifier (its handle). */
-void terminal_handle_of(const struct daemon *daemon, const char *terminal_id, char *out,
-                        size_t out_size);
-
-const char *terminal_decision(const struct terminal *terminal);
-const char *terminal_reason(const struct terminal *terminal);
+/* What the bus shows of it; strings borrowed from the terminal. */
+void terminal_view(const struct terminal *terminal, struct bus_terminal_view *out_view);

@@ -7,6 +7,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <libudev.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,52 @@ struct udev_watch {
   struct udev_watch_handlers handlers;
 };
 
+/* The first of a property or a sysfs attribute that is set. */
+static char *read_value(struct udev_device *device, const char *property, const char *sysattr)
+{
+  const char *value = property ? udev_device_get_property_value(device, property) : NULL;
+
+  if ((!value || !*value) && sysattr)
+    value = udev_device_get_sysattr_value(device, sysattr);
+  return xstrdup(value ? value : "");
+}
+
+/* The udev properties (and sysfs attributes where udev left a property
+ * out) of a usb_device; missing values are "". */
+static void read_phone_info(struct udev_device *device, struct phone_info *out_info)
+{
+  *out_info = (struct phone_info){
+    .vendor_id = read_value(device, "ID_VENDOR_ID", "idVendor"),
+    .product_id = read_value(device, "ID_MODEL_ID", "idProduct"),
+    .vendor = read_value(device, "ID_VENDOR_FROM_DATABASE", "manufacturer"),
+    .model = read_value(device, "ID_MODEL_FROM_DATABASE", "product"),
+    /* udev drops ID_SERIAL_SHORT for serials with control characters or
+     * commas; the raw attribute then goes through the same usability
+     * check and is refused there, as it must be on every PC. */
+    .serial = read_value(device, "ID_SERIAL_SHORT", "serial"),
+    .devnode = read_value(device, "DEVNAME", NULL),
+    .busnum = read_value(device, "BUSNUM", "busnum"),
+    .devnum = read_value(device, "DEVNUM", "devnum"),
+  };
+  if (!*out_info->vendor) {
+    free(out_info->vendor);
+    out_info->vendor = read_value(device, "ID_VENDOR", NULL);
+  }
+  if (!*out_info->model) {
+    free(out_info->model);
+    out_info->model = read_value(device, "ID_MODEL", NULL);
+  }
+}
+
+static void report_attached(struct udev_watch *watch, struct udev_device *device)
+{
+  struct phone_info info;
+
+  read_phone_info(device, &info);
+  watch->handlers.attached(udev_device_get_syspath(device), &info, watch->handlers.userdata);
+  phone_info_clear(&info);
+}
+
 static bool is_candidate(struct udev_device *device)
 {
   const char *value = udev_device_get_property_value(device, CANDIDATE_PROPERTY);
@@ -33,7 +80,7 @@ static bool is_candidate(struct udev_device *device)
   return value && strcmp(value, "1") == 0 && devtype && strcmp(devtype, "usb_device") == 0;
 }
 
-static int enumerate(struct udev_watch *watch)
+int udev_watch_enumerate(struct udev_watch *watch)
 {
   struct udev_enumerate *enumerate = udev_enumerate_new(watch->udev);
   struct udev_list_entry *entry;
@@ -49,7 +96,7 @@ static int enumerate(struct udev_watch *watch)
     struct udev_device *device =
       udev_device_new_from_syspath(watch->udev, udev_list_entry_get_name(entry));
     if (device && is_candidate(device))
-      watch->handlers.attached(device, watch->handlers.userdata);
+      report_attached(watch, device);
     udev_device_unref(device);
   }
   udev_enumerate_unref(enumerate);
@@ -62,8 +109,13 @@ void udev_watch_rescan(struct udev_watch *watch, const char *why)
     return;
   log_info("%s; enumerating devices again", why);
   watch->handlers.rescan_begin(watch->handlers.userdata);
-  enumerate(watch);
+  udev_watch_enumerate(watch);
   watch->handlers.rescan_end(watch->handlers.userdata);
+}
+
+void udev_watch_resumed(void *watch)
+{
+  udev_watch_rescan(watch, "resumed from suspend");
 }
 
 static void handle_device(struct udev_watch *watch, struct udev_device *device)
@@ -76,7 +128,7 @@ static void handle_device(struct udev_watch *watch, struct udev_device *device)
   if (strcmp(action, "remove") == 0)
     watch->handlers.detached(udev_device_get_syspath(device), watch->handlers.userdata);
   else if ((strcmp(action, "add") == 0 || strcmp(action, "bind") == 0) && is_candidate(device))
-    watch->handlers.attached(device, watch->handlers.userdata);
+    report_attached(watch, device);
 }
 
 static void on_monitor(evutil_socket_t fd, short events, void *arg)
@@ -136,8 +188,8 @@ static void set_receive_buffer(struct udev_watch *watch)
              got / 1024, want / 1024, read_rmem_max());
 }
 
-int udev_watch_start(struct event_base *base, const struct udev_watch_handlers *handlers,
-                     struct udev_watch **out_watch)
+int udev_watch_new(struct event_base *base, const struct udev_watch_handlers *handlers,
+                   struct udev_watch **out_watch)
 {
   struct udev_watch *watch = xcalloc(1, sizeof *watch);
   int r = -ENOMEM;
@@ -161,8 +213,7 @@ int udev_watch_start(struct event_base *base, const struct udev_watch_handlers *
     goto fail;
   }
   *out_watch = watch;
-  r = enumerate(watch); /* the monitor already listens: nothing is missed */
-  return r < 0 ? r : 0;
+  return 0;
 fail:
   udev_watch_free(watch);
   return r;

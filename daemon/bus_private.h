@@ -1,0 +1,32 @@
+/* What the bus's files share: the connection and the object names. Only
+ * bus.c, bus_manager.c and bus_terminals.c include this. */
+#pragma once
+
+#include <event2/event.h>
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+
+#define BUS_NAME "org.phonebind1"
+#define BUS_MANAGER_PATH "/org/phonebind1"
+#define BUS_MANAGER_IFACE "org.phonebind1.Manager"
+#define BUS_TERMINAL_PREFIX "/org/phonebind1/terminal"
+#define BUS_TERMINAL_IFACE "org.phonebind1.Terminal"
+
+struct bus {
+  struct event_base *base;
+  sd_bus *bus;
+  struct event *io, *timer;
+  struct bus_handlers handlers;
+};
+
+/* After every dispatch and every send: sd-bus's fd, events and timeout
+ * again into the libevent events. */
+void bus_arm(struct bus *bus);
+/* "/org/phonebind1/terminal/HANDLE" → "HANDLE", else NULL. */
+const char *bus_handle_of_path(const char *path);
+/* The object path of a handle; malloc'd. */
+char *bus_path_of_handle(const char *handle);
+
+int bus_manager_export(struct bus *bus);
+int bus_terminals_export(struct bus *bus);

@@ -8,30 +8,30 @@
 #include <string.h>
 
 const char ctl_usage[] =
-    "Usage: phonebindctl [OPTION]... COMMAND [TERMINAL]\n"
-    "Shows and manages what phonebindd decided about attached phones.\n\n"
-    "Commands:\n"
-    "  list             attached phones and their decisions\n"
-    "  info TERMINAL    everything about one phone\n"
-    "  monitor          attach, detach and decisions as they happen, until interrupted\n"
-    "  forget TERMINAL  release the phone's binding (privileged)\n"
-    "  retry TERMINAL   run the checks again (privileged)\n"
-    "  status           whether phonebindd runs; version, account and its state, registry\n"
-    "  reset-account    replace a shadow account the registry refused (privileged)\n\n"
-    "TERMINAL is a terminal's Id, a unique prefix of it, or its object path.\n\n"
-    "Options:\n"
-    "  -j, --json         JSON output (one document; monitor: one object per line)\n"
-    "  -s, --short        shorten Ids everywhere (tables and monitor do by default)\n"
-    "      --full         show whole Ids everywhere\n"
-    "  -r, --redact       mask serials and the account but their last 4 characters\n"
-    "      --system       talk to phonebindd on the system bus (default)\n"
-    "      --address ADDR talk to the bus at ADDR instead\n"
-    "  -h, --help         show this help\n"
-    "  -V, --version      show the version\n\n"
-    "Exit status: 0 ok, 1 failure, 2 usage, 3 phonebindd not running,\n"
-    "4 no such terminal, 5 not authorized, 6 release under way (not confirmed yet;\n"
-    "phonebindd repeats it), 7 account refused by the registry,\n"
-    "8 not a shadow account, 9 account not refused (nothing to reset).\n";
+  "Usage: phonebindctl [OPTION]... COMMAND [TERMINAL]\n"
+  "Shows and manages what phonebindd decided about attached phones.\n\n"
+  "Commands:\n"
+  "  list             attached phones and their decisions\n"
+  "  info TERMINAL    everything about one phone\n"
+  "  monitor          attach, detach and decisions as they happen, until interrupted\n"
+  "  forget TERMINAL  release the phone's binding (privileged)\n"
+  "  retry TERMINAL   run the checks again (privileged)\n"
+  "  status           whether phonebindd runs; version, account and its state, registry\n"
+  "  reset-account    replace a shadow account the registry refused (privileged)\n\n"
+  "TERMINAL is a terminal's Id, a unique prefix of it, or its object path.\n\n"
+  "Options:\n"
+  "  -j, --json         JSON output (one document; monitor: one object per line)\n"
+  "  -s, --short        shorten Ids everywhere (tables and monitor do by default)\n"
+  "      --full         show whole Ids everywhere\n"
+  "  -r, --redact       mask serials and the account but their last 4 characters\n"
+  "      --system       talk to phonebindd on the system bus (default)\n"
+  "      --address ADDR talk to the bus at ADDR instead\n"
+  "  -h, --help         show this help\n"
+  "  -V, --version      show the version\n\n"
+  "Exit status: 0 ok, 1 failure, 2 usage, 3 phonebindd not running,\n"
+  "4 no such terminal, 5 not authorized, 6 release under way (not confirmed yet;\n"
+  "phonebindd repeats it), 7 account refused by the registry,\n"
+  "8 not a shadow account, 9 account not refused (nothing to reset).\n";
 
 enum {
   OPT_FULL = 0x100,
@@ -44,13 +44,13 @@ static const struct {
   enum ctl_command command;
   bool needs_terminal;
 } commands[] = {
-  { "list", CTL_LIST, false },
-  { "info", CTL_INFO, true },
-  { "monitor", CTL_MONITOR, false },
-  { "forget", CTL_FORGET, true },
-  { "retry", CTL_RETRY, true },
-  { "status", CTL_STATUS, false },
-  { "reset-account", CTL_RESET_ACCOUNT, false },
+  {"list", CTL_LIST, false},
+  {"info", CTL_INFO, true},
+  {"monitor", CTL_MONITOR, false},
+  {"forget", CTL_FORGET, true},
+  {"retry", CTL_RETRY, true},
+  {"status", CTL_STATUS, false},
+  {"reset-account", CTL_RESET_ACCOUNT, false},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *error, size_t size,
@@ -71,7 +71,7 @@ static int option_error(int argc, char **argv, char *error, size_t size)
   const char *arg = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "";
 
   if (strncmp(arg, "--", 2) != 0) {
-    char option[3] = { '-', (char)optopt, '\0' };
+    char option[3] = {'-', (char)optopt, '\0'};
     return usage_error(error, size, "invalid option '%s'", option);
   }
   if (optopt == 0)
@@ -84,19 +84,19 @@ static int option_error(int argc, char **argv, char *error, size_t size)
 int ctl_args_parse(int argc, char **argv, struct ctl_args *out_args, char *error, size_t error_size)
 {
   static const struct option options[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "short", no_argument, NULL, 's' },
-    { "full", no_argument, NULL, OPT_FULL },
-    { "redact", no_argument, NULL, 'r' },
-    { "system", no_argument, NULL, OPT_SYSTEM },
-    { "address", required_argument, NULL, OPT_ADDRESS },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'V' },
-    { NULL, 0, NULL, 0 },
+    {"json", no_argument, NULL, 'j'},
+    {"short", no_argument, NULL, 's'},
+    {"full", no_argument, NULL, OPT_FULL},
+    {"redact", no_argument, NULL, 'r'},
+    {"system", no_argument, NULL, OPT_SYSTEM},
+    {"address", required_argument, NULL, OPT_ADDRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
   };
   int opt, rest;
 
-  *out_args = (struct ctl_args){ .command = CTL_STATUS };
+  *out_args = (struct ctl_args){.command = CTL_STATUS};
   error[0] = '\0';
   optind = 0; /* 0, not 1: makes glibc forget the previous parse (tests parse many) */
   opterr = 0;

@@ -121,22 +121,22 @@ static int get_terminal(sd_bus *bus, const char *destination, const char *path,
                         struct ctl_terminal *t, sd_bus_error *error)
 {
   const struct property_slot slots[] = {
-    { "Id", 's', &t->id },
-    { "Vendor", 's', &t->vendor },
-    { "Model", 's', &t->model },
-    { "Serial", 's', &t->serial },
-    { "Attached", 'b', &t->attached },
-    { "Decision", 's', &t->decision },
-    { "Reason", 's', &t->reason },
-    { "FirstSeen", 't', &t->first_seen },
-    { "LastSeen", 't', &t->last_seen },
+    {"Id", 's', &t->id},
+    {"Vendor", 's', &t->vendor},
+    {"Model", 's', &t->model},
+    {"Serial", 's', &t->serial},
+    {"Attached", 'b', &t->attached},
+    {"Decision", 's', &t->decision},
+    {"Reason", 's', &t->reason},
+    {"FirstSeen", 't', &t->first_seen},
+    {"LastSeen", 't', &t->last_seen},
   };
-  char **const strings[] = { &t->id, &t->vendor, &t->model, &t->serial, &t->decision, &t->reason };
+  char **const strings[] = {&t->id, &t->vendor, &t->model, &t->serial, &t->decision, &t->reason};
   int r;
 
-  *t = (struct ctl_terminal){ .path = xstrdup(path) };
-  r = get_all(bus, destination, path, CTL_TERMINAL_IFACE, slots, sizeof slots / sizeof *slots,
-              error);
+  *t = (struct ctl_terminal){.path = xstrdup(path)};
+  r =
+    get_all(bus, destination, path, CTL_TERMINAL_IFACE, slots, sizeof slots / sizeof *slots, error);
   fill_missing_strings(strings, sizeof strings / sizeof *strings);
   return r;
 }
@@ -224,17 +224,17 @@ static int is_activatable(sd_bus *bus, bool *out, sd_bus_error *error)
 int ctl_client_status(sd_bus *bus, struct ctl_status *out, sd_bus_error *error)
 {
   const struct property_slot slots[] = {
-    { "Version", 's', &out->version },
-    { "Account", 's', &out->account },
-    { "AccountState", 's', &out->account_state },
-    { "RegistryUrl", 's', &out->registry },
+    {"Version", 's', &out->version},
+    {"Account", 's', &out->account},
+    {"AccountState", 's', &out->account_state},
+    {"RegistryUrl", 's', &out->registry},
   };
-  char **const strings[] = { &out->version, &out->account, &out->account_state, &out->registry };
+  char **const strings[] = {&out->version, &out->account, &out->account_state, &out->registry};
   sd_bus_message *reply = NULL;
   const char *owner;
   int r;
 
-  *out = (struct ctl_status){ 0 };
+  *out = (struct ctl_status){0};
   r = sd_bus_call_method(bus, DBUS_NAME, DBUS_PATH, DBUS_NAME, "GetNameOwner", error, &reply, "s",
                          CTL_BUS_NAME);
   if (r < 0 && sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {

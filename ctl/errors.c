@@ -25,23 +25,23 @@ static const struct {
   const char *message; /* NULL: the daemon's text */
 } known[] = {
   /* UnknownObject: the terminal went away between finding it and asking */
-  { CTL_ERROR_NO_SUCH_TERMINAL, CTL_EXIT_NO_SUCH_TERMINAL, NULL },
-  { SD_BUS_ERROR_UNKNOWN_OBJECT, CTL_EXIT_NO_SUCH_TERMINAL, NULL },
-  { SD_BUS_ERROR_ACCESS_DENIED, CTL_EXIT_NOT_AUTHORIZED, NULL },
-  { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, CTL_EXIT_NOT_AUTHORIZED, NULL },
-  { CTL_ERROR_RELEASE_UNCONFIRMED, CTL_EXIT_RELEASE_PENDING,
-    "the registry did not confirm the release; phonebindd repeats it until the registry "
-    "answers (the phone shows pending/releasing meanwhile)" },
-  { CTL_ERROR_BUSY, CTL_EXIT_RELEASE_PENDING,
-    "a release of this phone is already under way (a forget still waiting for the registry, or "
-    "one it has not confirmed: pending/releasing)" },
-  { CTL_ERROR_ACCOUNT_REFUSED, CTL_EXIT_ACCOUNT_REFUSED,
-    "the registry refused this PC's account; nothing was changed (see 'phonebindctl status')" },
-  { CTL_ERROR_NOT_SHADOW_ACCOUNT, CTL_EXIT_NOT_SHADOW_ACCOUNT,
-    "the account is configured, not a shadow account: its token is the administrator's to "
-    "replace (a valid token in its token file, then reload phonebindd)" },
-  { CTL_ERROR_ACCOUNT_NOT_REFUSED, CTL_EXIT_ACCOUNT_NOT_REFUSED,
-    "the registry has not refused the account; nothing to reset" },
+  {CTL_ERROR_NO_SUCH_TERMINAL, CTL_EXIT_NO_SUCH_TERMINAL, NULL},
+  {SD_BUS_ERROR_UNKNOWN_OBJECT, CTL_EXIT_NO_SUCH_TERMINAL, NULL},
+  {SD_BUS_ERROR_ACCESS_DENIED, CTL_EXIT_NOT_AUTHORIZED, NULL},
+  {SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, CTL_EXIT_NOT_AUTHORIZED, NULL},
+  {CTL_ERROR_RELEASE_UNCONFIRMED, CTL_EXIT_RELEASE_PENDING,
+   "the registry did not confirm the release; phonebindd repeats it until the registry "
+   "answers (the phone shows pending/releasing meanwhile)"},
+  {CTL_ERROR_BUSY, CTL_EXIT_RELEASE_PENDING,
+   "a release of this phone is already under way (a forget still waiting for the registry, or "
+   "one it has not confirmed: pending/releasing)"},
+  {CTL_ERROR_ACCOUNT_REFUSED, CTL_EXIT_ACCOUNT_REFUSED,
+   "the registry refused this PC's account; nothing was changed (see 'phonebindctl status')"},
+  {CTL_ERROR_NOT_SHADOW_ACCOUNT, CTL_EXIT_NOT_SHADOW_ACCOUNT,
+   "the account is configured, not a shadow account: its token is the administrator's to "
+   "replace (a valid token in its token file, then reload phonebindd)"},
+  {CTL_ERROR_ACCOUNT_NOT_REFUSED, CTL_EXIT_ACCOUNT_NOT_REFUSED,
+   "the registry has not refused the account; nothing to reset"},
 };
 
 static int known_index(const sd_bus_error *error)

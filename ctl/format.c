@@ -35,8 +35,8 @@ static const char *lookup_color(const struct color_of *colors, size_t n, const c
 const char *ctl_decision_color(const char *decision)
 {
   static const struct color_of colors[] = {
-    { "connect", SGR_GREEN },    { "keep-existing", SGR_RED }, { "pending", SGR_YELLOW },
-    { "unidentified", SGR_DIM }, { "released", SGR_DIM },
+    {"connect", SGR_GREEN},    {"keep-existing", SGR_RED}, {"pending", SGR_YELLOW},
+    {"unidentified", SGR_DIM}, {"released", SGR_DIM},
   };
 
   return lookup_color(colors, sizeof colors / sizeof *colors, decision);
@@ -45,10 +45,10 @@ const char *ctl_decision_color(const char *decision)
 const char *ctl_account_state_color(const char *state)
 {
   static const struct color_of colors[] = {
-    { "ready", SGR_GREEN },
-    { "requesting", SGR_YELLOW },
-    { "unreachable", SGR_YELLOW },
-    { "refused", SGR_RED },
+    {"ready", SGR_GREEN},
+    {"requesting", SGR_YELLOW},
+    {"unreachable", SGR_YELLOW},
+    {"refused", SGR_RED},
   };
 
   return lookup_color(colors, sizeof colors / sizeof *colors, state);
@@ -118,7 +118,7 @@ static size_t id_len_for(const struct ctl_terminal *terminals, size_t count,
 void ctl_print_list(FILE *out, const struct ctl_terminal *terminals, size_t count,
                     const struct ctl_format *format)
 {
-  static const char *const headers[] = { "ID", "DECISION", "REASON", "VENDOR", "MODEL", "SERIAL" };
+  static const char *const headers[] = {"ID", "DECISION", "REASON", "VENDOR", "MODEL", "SERIAL"};
   size_t id_len = id_len_for(terminals, count, format, !format->json);
   struct ctl_table *table;
 
@@ -134,8 +134,8 @@ void ctl_print_list(FILE *out, const struct ctl_terminal *terminals, size_t coun
     const struct ctl_terminal *t = &terminals[i];
     _cleanup_free_ char *id = ctl_shorten(t->id, id_len);
     _cleanup_free_ char *serial = shown_serial(t->serial, format);
-    const char *cells[] = { id, t->decision, t->reason, t->vendor, t->model, serial };
-    const char *colors[] = { NULL, ctl_decision_color(t->decision), NULL, NULL, NULL, NULL };
+    const char *cells[] = {id, t->decision, t->reason, t->vendor, t->model, serial};
+    const char *colors[] = {NULL, ctl_decision_color(t->decision), NULL, NULL, NULL, NULL};
     ctl_table_add_row(table, cells, colors);
   }
   ctl_table_print(table, out, format->color);
@@ -222,7 +222,7 @@ void ctl_print_status(FILE *out, const struct ctl_status *status, const struct c
     return;
   }
   account =
-      format->redact ? ctl_redact(status->account, CTL_REDACT_KEEP) : xstrdup(status->account);
+    format->redact ? ctl_redact(status->account, CTL_REDACT_KEEP) : xstrdup(status->account);
   if (format->json) {
     json_t *object = json_object();
     json_object_set_new(object, "running", json_true());
@@ -245,9 +245,10 @@ void ctl_print_status(FILE *out, const struct ctl_status *status, const struct c
   fprintf(out, "%10s: %zu phone%s\n", "Attached", status->attached,
           status->attached == 1 ? "" : "s");
   if (strcmp(status->account_state, "refused") == 0)
-    fputs("The registry refused the account: run 'phonebindctl reset-account' (a shadow "
-          "account), or replace its token file and reload phonebindd (a configured account).\n",
-          out);
+    fputs(
+      "The registry refused the account: run 'phonebindctl reset-account' (a shadow "
+      "account), or replace its token file and reload phonebindd (a configured account).\n",
+      out);
 }
 
 static const char *event_name(enum ctl_event_kind kind)

@@ -83,7 +83,7 @@ static int resolve(struct ctl *ctl, const char *wanted, struct ctl_terminal *out
     return CTL_EXIT_NO_SUCH_TERMINAL;
   }
   *out = terminals[index];
-  terminals[index] = (struct ctl_terminal){ 0 };
+  terminals[index] = (struct ctl_terminal){0};
   ctl_terminals_free(terminals, count);
   return CTL_EXIT_OK;
 }
@@ -111,7 +111,7 @@ static int run_manage(struct ctl *ctl, const char *method, const char *wanted)
   r = ctl_client_manage(ctl->bus, method, terminal.path, &error);
   if (r < 0) {
     _cleanup_free_ char *what =
-        xasprintf("%s %s", strcmp(method, "Forget") == 0 ? "forget" : "retry", wanted);
+      xasprintf("%s %s", strcmp(method, "Forget") == 0 ? "forget" : "retry", wanted);
     r = report(ctl, what, r, &error);
   } else {
     r = CTL_EXIT_OK;
@@ -158,9 +158,9 @@ static int run_monitor(struct ctl *ctl)
 static int run(const struct ctl_args *args)
 {
   _cleanup_free_ char *bus_name =
-      args->address ? xasprintf("the bus at %s", args->address) : xstrdup("the system bus");
+    args->address ? xasprintf("the bus at %s", args->address) : xstrdup("the system bus");
   const char *term = getenv("TERM");
-  struct ctl ctl = { .bus_name = bus_name, .format = args->format };
+  struct ctl ctl = {.bus_name = bus_name, .format = args->format};
   int r;
 
   ctl.format.color = !args->format.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term &&
@@ -169,7 +169,7 @@ static int run(const struct ctl_args *args)
   if (r < 0) {
     sd_bus_error none = SD_BUS_ERROR_NULL;
     if (args->command == CTL_STATUS && ctl_exit_for(r, &none) == CTL_EXIT_NOT_RUNNING)
-      ctl_print_status(stdout, &(struct ctl_status){ 0 }, &ctl.format); /* no bus: no daemon */
+      ctl_print_status(stdout, &(struct ctl_status){0}, &ctl.format); /* no bus: no daemon */
     return report(&ctl, NULL, r, &none);
   }
   switch (args->command) {

@@ -27,7 +27,7 @@ static void emit(const struct ctl_event *event, const struct ctl_format *format)
 static int on_manager_signal(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
   const char *member = sd_bus_message_get_member(message);
-  struct ctl_event event = { .time = (int64_t)time(NULL) };
+  struct ctl_event event = {.time = (int64_t)time(NULL)};
 
   (void)error;
   if (strcmp(member, "TerminalAttached") == 0)
@@ -50,7 +50,7 @@ static int on_manager_signal(sd_bus_message *message, void *userdata, sd_bus_err
 static int on_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
   const char *name, *old_owner, *new_owner;
-  struct ctl_event event = { .time = (int64_t)time(NULL) };
+  struct ctl_event event = {.time = (int64_t)time(NULL)};
 
   (void)error;
   if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
@@ -98,7 +98,7 @@ static int poll_timeout(sd_bus *bus)
 static int run_loop(sd_bus *bus, int signal_fd)
 {
   for (;;) {
-    struct pollfd fds[2] = { { .fd = sd_bus_get_fd(bus) }, { .fd = signal_fd, .events = POLLIN } };
+    struct pollfd fds[2] = {{.fd = sd_bus_get_fd(bus)}, {.fd = signal_fd, .events = POLLIN}};
     int r = sd_bus_process(bus, NULL);
 
     if (r < 0)

@@ -13,7 +13,7 @@ void ctl_terminal_clear(struct ctl_terminal *terminal)
   free(terminal->serial);
   free(terminal->decision);
   free(terminal->reason);
-  *terminal = (struct ctl_terminal){ 0 };
+  *terminal = (struct ctl_terminal){0};
 }
 
 void ctl_terminals_free(struct ctl_terminal *terminals, size_t count)
@@ -29,7 +29,7 @@ void ctl_status_clear(struct ctl_status *status)
   free(status->account);
   free(status->account_state);
   free(status->registry);
-  *status = (struct ctl_status){ 0 };
+  *status = (struct ctl_status){0};
 }
 
 const char *ctl_handle_of(const char *path)

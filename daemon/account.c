@@ -23,11 +23,11 @@ struct account {
   const struct clock *clock;
   char *state_dir, *token_file, *name, *registry_url; /* copies of the options' */
   struct account_handlers handlers;
-  char *id;                       /* NULL until known */
+  char *id; /* NULL until known */
   enum account_state state;
-  bool shadow;                    /* ours to replace (ResetAccount), not configured */
-  struct registry_call *request;  /* a shadow account on its way */
-  struct event *timer;            /* ... or its next attempt */
+  bool shadow;                   /* ours to replace (ResetAccount), not configured */
+  struct registry_call *request; /* a shadow account on its way */
+  struct event *timer;           /* ... or its next attempt */
   struct backoff backoff;
 };
 
@@ -60,16 +60,17 @@ bool account_is_shadow(const struct account *account)
 static void log_refused(const struct account *account)
 {
   if (account->shadow)
-    log_err("the registry refused the token of this PC's shadow account %s (its database was "
-            "reset, or the account revoked). Phones wait as pending/account-refused. To start "
-            "afresh with a new shadow account (this PC's bindings under the old one are lost "
-            "to it): phonebindctl reset-account",
-            account->id);
+    log_err(
+      "the registry refused the token of this PC's shadow account %s (its database was "
+      "reset, or the account revoked). Phones wait as pending/account-refused. To start "
+      "afresh with a new shadow account (this PC's bindings under the old one are lost "
+      "to it): phonebindctl reset-account",
+      account->id);
   else
-    log_err("the registry refused the token of account %s. Phones wait as "
-            "pending/account-refused. Put a valid token in %s and reload (SIGHUP)",
-            account->id,
-            account->token_file ? account->token_file : "the token credential");
+    log_err(
+      "the registry refused the token of account %s. Phones wait as "
+      "pending/account-refused. Put a valid token in %s and reload (SIGHUP)",
+      account->id, account->token_file ? account->token_file : "the token credential");
 }
 
 /* Said once per change, not once per phone or per retry. */
@@ -201,8 +202,7 @@ static void on_shadow(const struct registry_answer *answer, void *userdata)
 
 static void request_shadow(struct account *account)
 {
-  int r = registry_client_create_account(account->registry, on_shadow, account,
-                                         &account->request);
+  int r = registry_client_create_account(account->registry, on_shadow, account, &account->request);
 
   if (r < 0)
     retry_shadow(account, strerror(-r));
@@ -284,9 +284,10 @@ int account_reset(struct account *account)
     return -EOPNOTSUPP;
   if (account->state != ACCOUNT_REFUSED)
     return -EALREADY;
-  log_notice("ResetAccount: the refused shadow account %s is dropped (kept as %s), with this "
-             "PC's local records made under it; asking the registry for a new one",
-             account->id, kept);
+  log_notice(
+    "ResetAccount: the refused shadow account %s is dropped (kept as %s), with this "
+    "PC's local records made under it; asking the registry for a new one",
+    account->id, kept);
   if (rename(path, kept) < 0 && errno != ENOENT)
     log_err("cannot move %s aside: %s", path, strerror(errno));
   free(account->id);

@@ -153,14 +153,16 @@ static void on_authorized(enum polkit_answer answer, void *userdata)
     run_authorized(call);
 }
 
-static int check_then_run(sd_bus_message *request, struct bus *bus,
-                          enum privileged_method method, const char *handle)
+static int check_then_run(sd_bus_message *request, struct bus *bus, enum privileged_method method,
+                          const char *handle)
 {
   struct pending_call *call = xcalloc(1, sizeof *call);
   int r;
 
-  *call = (struct pending_call){.bus = bus, .request = sd_bus_message_ref(request),
-                                .handle = handle ? xstrdup(handle) : NULL, .method = method};
+  *call = (struct pending_call){.bus = bus,
+                                .request = sd_bus_message_ref(request),
+                                .handle = handle ? xstrdup(handle) : NULL,
+                                .method = method};
   r = polkit_check(bus->bus, request, MANAGE_ACTION, on_authorized, call);
   if (r < 0)
     pending_reply(call, SD_BUS_ERROR_ACCESS_DENIED, "cannot check authorization");
@@ -169,8 +171,8 @@ static int check_then_run(sd_bus_message *request, struct bus *bus,
 
 /* Forget and Retry: a terminal that exists now (it may go before polkit
  * answers: the handler says so then). */
-static int terminal_method(sd_bus_message *request, struct bus *bus,
-                           enum privileged_method method, sd_bus_error *error)
+static int terminal_method(sd_bus_message *request, struct bus *bus, enum privileged_method method,
+                           sd_bus_error *error)
 {
   struct bus_terminal_view view;
   const char *path, *handle;

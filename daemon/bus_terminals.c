@@ -126,7 +126,6 @@ int bus_terminals_export(struct bus *bus)
                                      terminal_vtable, find_terminal, bus);
 
   if (r >= 0)
-    r = sd_bus_add_node_enumerator(bus->bus, NULL, BUS_TERMINAL_PREFIX, enumerate_terminals,
-                                   bus);
+    r = sd_bus_add_node_enumerator(bus->bus, NULL, BUS_TERMINAL_PREFIX, enumerate_terminals, bus);
   return r;
 }

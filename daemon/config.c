@@ -17,7 +17,8 @@ static const char usage[] =
   "Usage: phonebindd [OPTION]...\n"
   "Decides whether an attached phone may be bound to this PC's client and\n"
   "announces the decision on the D-Bus system bus (org.phonebind1).\n\n"
-  "  -c, --config FILE           settings file (default " DEFAULT_CONFIG ")\n"
+  "  -c, --config FILE           settings file (default " DEFAULT_CONFIG
+  ")\n"
   "  -r, --registry URL          the registry (default http://127.0.0.1:8470)\n"
   "  -s, --state-dir DIR         local store and keys (default $STATE_DIRECTORY,\n"
   "                              else /var/lib/phonebind)\n"

@@ -5,7 +5,7 @@
 #include "terminal_id.h"
 
 struct daemon_config {
-  char *registry;        /* base URL */
+  char *registry; /* base URL */
   char *state_dir;
   char *identity_helper; /* shell command or NULL */
   char *token_file;      /* the account's token, a file of its own */

@@ -347,9 +347,12 @@ bool decide_is_releasing(const struct decide_state *state)
 const char *decision_name(enum decision decision)
 {
   static const char *const names[] = {
-    [DECISION_NONE] = "", [DECISION_CONNECT] = "connect",
-    [DECISION_KEEP_EXISTING] = "keep-existing", [DECISION_PENDING] = "pending",
-    [DECISION_UNIDENTIFIED] = "unidentified", [DECISION_RELEASED] = "released",
+    [DECISION_NONE] = "",
+    [DECISION_CONNECT] = "connect",
+    [DECISION_KEEP_EXISTING] = "keep-existing",
+    [DECISION_PENDING] = "pending",
+    [DECISION_UNIDENTIFIED] = "unidentified",
+    [DECISION_RELEASED] = "released",
   };
   return names[decision];
 }

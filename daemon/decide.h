@@ -32,11 +32,11 @@ enum reason {
 
 /* What happened to the terminal. */
 enum decide_input {
-  INPUT_NO_IDENTIFIER,       /* identification found nothing usable */
-  INPUT_LOCAL_HIT,           /* the local store knows it */
-  INPUT_LOCAL_MISS,          /* not in the store, or the store is unusable */
-  INPUT_RELEASE_PENDING,     /* instead of the local check: its release is unconfirmed */
-  INPUT_REMOTE_UNBOUND,      /* registry lookup answers */
+  INPUT_NO_IDENTIFIER,   /* identification found nothing usable */
+  INPUT_LOCAL_HIT,       /* the local store knows it */
+  INPUT_LOCAL_MISS,      /* not in the store, or the store is unusable */
+  INPUT_RELEASE_PENDING, /* instead of the local check: its release is unconfirmed */
+  INPUT_REMOTE_UNBOUND,  /* registry lookup answers */
   INPUT_REMOTE_BOUND_TO_YOU,
   INPUT_REMOTE_BOUND_TO_OTHER,
   INPUT_REMOTE_FAILED,       /* unreachable, 5xx, garbage, or no account to be had */
@@ -67,7 +67,7 @@ enum decide_phase {
   PHASE_CONFIRM_WAITING,  /* backoff before confirming again */
   PHASE_AWAITING_ACCOUNT, /* the call of phase `resume` waits for the first account */
   PHASE_SETTLED,
-  PHASE_RELEASING,        /* a DELETE until the registry settles it: nothing is claimed */
+  PHASE_RELEASING, /* a DELETE until the registry settles it: nothing is claimed */
 };
 
 /* Things to do, as bits of decide_output.actions. */

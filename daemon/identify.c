@@ -9,10 +9,14 @@
 void phone_info_copy(const struct phone_info *from, struct phone_info *out_info)
 {
   *out_info = (struct phone_info){
-    .vendor_id = xstrdup(from->vendor_id), .product_id = xstrdup(from->product_id),
-    .vendor = xstrdup(from->vendor),       .model = xstrdup(from->model),
-    .serial = xstrdup(from->serial),       .devnode = xstrdup(from->devnode),
-    .busnum = xstrdup(from->busnum),       .devnum = xstrdup(from->devnum),
+    .vendor_id = xstrdup(from->vendor_id),
+    .product_id = xstrdup(from->product_id),
+    .vendor = xstrdup(from->vendor),
+    .model = xstrdup(from->model),
+    .serial = xstrdup(from->serial),
+    .devnode = xstrdup(from->devnode),
+    .busnum = xstrdup(from->busnum),
+    .devnum = xstrdup(from->devnum),
   };
 }
 

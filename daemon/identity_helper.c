@@ -150,8 +150,8 @@ static void on_timeout(evutil_socket_t fd, short events, void *arg)
  * token) are not the helper's. */
 static bool is_private(const char *entry)
 {
-  static const char *const prefixes[] = {"NOTIFY_SOCKET=", "WATCHDOG_", "CREDENTIALS_DIRECTORY=",
-                                         "PHONEBIND_"};
+  static const char *const prefixes[] = {"NOTIFY_SOCKET=", "WATCHDOG_",
+                                         "CREDENTIALS_DIRECTORY=", "PHONEBIND_"};
 
   for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
     if (strncmp(entry, prefixes[i], strlen(prefixes[i])) == 0)
@@ -219,8 +219,8 @@ int identity_helper_run(struct event_base *base, const char *command,
   if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
     return -errno;
   query = xcalloc(1, sizeof *query);
-  *query = (struct identity_query){.base = base, .pidfd = -1, .out_fd = pipe_fds[0],
-                                   .done = done, .userdata = userdata};
+  *query = (struct identity_query){
+    .base = base, .pidfd = -1, .out_fd = pipe_fds[0], .done = done, .userdata = userdata};
   env = helper_environment(device);
   query->pid = fork();
   if (query->pid == 0) {

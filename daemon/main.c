@@ -67,9 +67,10 @@ static void open_store(struct daemon *daemon)
   }
   r = store_open(db_path, key, HANDLE_KEY_LEN, &daemon->store);
   if (r < 0)
-    log_err("cannot open the local store %s: %s; running degraded: every phone is checked with "
-            "the registry",
-            db_path, r == -EBADMSG ? "not a phonebind store (corrupt or newer)" : strerror(-r));
+    log_err(
+      "cannot open the local store %s: %s; running degraded: every phone is checked with "
+      "the registry",
+      db_path, r == -EBADMSG ? "not a phonebind store (corrupt or newer)" : strerror(-r));
 }
 
 static void on_signal(evutil_socket_t signo, short events, void *arg)
@@ -119,6 +120,41 @@ static void on_watchdog(evutil_socket_t fd, short events, void *arg)
   sd_notify(0, "WATCHDOG=1");
 }
 
+static struct account *new_account(struct daemon *daemon)
+{
+  const struct daemon_config *config = &daemon->config;
+  const struct account_options options = {
+    .base = daemon->base,
+    .registry = daemon->registry,
+    .state_dir = config->state_dir,
+    .token_file = config->token_file,
+    .name = config->account,
+    .registry_url = config->registry,
+    .retry_initial_s = config->retry_initial_s,
+    .retry_max_s = config->retry_max_s,
+    .clock = &clock_system,
+  };
+
+  return account_new(&options);
+}
+
+static struct releaser *new_releaser(struct daemon *daemon)
+{
+  const struct releaser_options options = {
+    .base = daemon->base,
+    .registry = daemon->registry,
+    .store = daemon->store,
+    .seq = &daemon->seq,
+    .retry_initial_s = daemon->config.retry_initial_s,
+    .retry_max_s = daemon->config.retry_max_s,
+    .clock = &clock_system,
+    .name_of = handle_name_of,
+    .userdata = &daemon->key,
+  };
+
+  return releaser_new(&options);
+}
+
 /* The parts, from the leaves in: nothing here talks to anyone yet. */
 static int build(struct daemon *daemon)
 {
@@ -137,37 +173,46 @@ static int build(struct daemon *daemon)
     log_err("registry URL \"%s\" is not usable: expected http:// or https://", config->registry);
     return r;
   }
-  daemon->account = account_new(&(struct account_options){
-    .base = daemon->base, .registry = daemon->registry, .state_dir = config->state_dir,
-    .token_file = config->token_file, .name = config->account, .registry_url = config->registry,
-    .retry_initial_s = config->retry_initial_s, .retry_max_s = config->retry_max_s,
-    .clock = &clock_system});
+  daemon->account = new_account(daemon);
   registry_client_set_observer(daemon->registry, account_observe, daemon->account);
-  daemon->releaser = releaser_new(&(struct releaser_options){
-    .base = daemon->base, .registry = daemon->registry, .store = daemon->store,
-    .seq = &daemon->seq, .retry_initial_s = config->retry_initial_s,
-    .retry_max_s = config->retry_max_s, .clock = &clock_system, .name_of = handle_name_of,
-    .userdata = &daemon->key});
+  daemon->releaser = new_releaser(daemon);
   return 0;
+}
+
+static struct terminals *new_terminals(struct daemon *daemon)
+{
+  const struct hub deps = {
+    .base = daemon->base,
+    .store = daemon->store,
+    .registry = daemon->registry,
+    .releaser = daemon->releaser,
+    .seq = &daemon->seq,
+    .account = daemon->account,
+    .bus = daemon->bus,
+    .clock = &clock_system,
+    .handle_key = &daemon->key,
+    .config = &daemon->config,
+  };
+
+  return terminals_new(&deps);
 }
 
 /* The hub and the edges that report to it. */
 static int wire(struct daemon *daemon)
 {
   struct bus_handlers bus_handlers;
+  struct udev_watch_handlers udev_handlers;
   int r;
 
-  daemon->terminals = terminals_new(&(struct hub){
-    .base = daemon->base, .store = daemon->store, .registry = daemon->registry,
-    .releaser = daemon->releaser, .seq = &daemon->seq, .account = daemon->account,
-    .bus = daemon->bus, .clock = &clock_system, .handle_key = &daemon->key,
-    .config = &daemon->config});
-  r = udev_watch_new(daemon->base,
-                     &(struct udev_watch_handlers){
-                       .attached = terminals_attached, .detached = terminals_detached,
-                       .rescan_begin = terminals_rescan_begin,
-                       .rescan_end = terminals_rescan_end, .userdata = daemon->terminals},
-                     &daemon->watch);
+  daemon->terminals = new_terminals(daemon);
+  udev_handlers = (struct udev_watch_handlers){
+    .attached = terminals_attached,
+    .detached = terminals_detached,
+    .rescan_begin = terminals_rescan_begin,
+    .rescan_end = terminals_rescan_end,
+    .userdata = daemon->terminals,
+  };
+  r = udev_watch_new(daemon->base, &udev_handlers, &daemon->watch);
   if (r < 0) {
     log_err("cannot watch udev for phones: %s", strerror(-r));
     return r;
@@ -247,8 +292,8 @@ static void announce_ready(struct daemon *daemon)
 {
   size_t attached = terminals_count(daemon->terminals);
 
-  log_info("phonebindd %s ready: %zu phone%s attached, registry %s%s", PHONEBIND_VERSION,
-           attached, attached == 1 ? "" : "s", daemon->config.registry,
+  log_info("phonebindd %s ready: %zu phone%s attached, registry %s%s", PHONEBIND_VERSION, attached,
+           attached == 1 ? "" : "s", daemon->config.registry,
            daemon->store ? "" : ", no local store (degraded)");
   sd_notifyf(0, "READY=1\nSTATUS=Watching for phones (%zu attached at start)", attached);
 }

@@ -68,12 +68,11 @@ int polkit_check(sd_bus *bus, sd_bus_message *request, const char *action, polki
     .userdata = userdata,
     .interactive = sd_bus_message_get_allow_interactive_authorization(request) > 0,
   };
-  r = sd_bus_call_method_async(bus, NULL, "org.freedesktop.PolicyKit1",
-                               "/org/freedesktop/PolicyKit1/Authority",
-                               "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
-                               on_reply, check, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name",
-                               "s", sd_bus_message_get_sender(request), action, 0,
-                               check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+  r = sd_bus_call_method_async(
+    bus, NULL, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+    "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", on_reply, check,
+    "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(request),
+    action, 0, check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
   if (r < 0)
     free(check);
   return r;

@@ -216,7 +216,8 @@ static void deliver(struct registry_call *call, CURLcode result)
     answer.outcome = REGISTRY_BAD_ANSWER;
     answer.error = "answer too large";
   } else if (result != CURLE_OK) {
-    answer.outcome = result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
+    answer.outcome =
+      result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
     answer.error = curl_easy_strerror(result);
     answer.http_status = 0;
     answer.not_done = never_sent(result);
@@ -267,7 +268,8 @@ static void check_completions(struct registry_client *client)
 static void on_socket_event(evutil_socket_t fd, short events, void *arg)
 {
   struct registry_client *client = arg;
-  int action = (events & EV_READ ? CURL_CSELECT_IN : 0) | (events & EV_WRITE ? CURL_CSELECT_OUT : 0);
+  int action =
+    (events & EV_READ ? CURL_CSELECT_IN : 0) | (events & EV_WRITE ? CURL_CSELECT_OUT : 0);
   int running;
 
   curl_multi_socket_action(client->multi, fd, action, &running);
@@ -290,7 +292,8 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *userp,
 {
   struct registry_client *client = userp;
   struct socket_watch *watch = socketp;
-  short events = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
+  short events =
+    (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0));
 
   (void)easy;
   if (what == CURL_POLL_REMOVE) {
@@ -337,9 +340,8 @@ static void on_failed(evutil_socket_t fd, short events, void *arg)
   (void)fd;
   (void)events;
   while ((call = TAILQ_FIRST(&client->failed))) {
-    const struct registry_answer answer = {.outcome = REGISTRY_UNREACHABLE,
-                                           .error = "cannot start the request",
-                                           .not_done = true};
+    const struct registry_answer answer = {
+      .outcome = REGISTRY_UNREACHABLE, .error = "cannot start the request", .not_done = true};
     list_remove(client, call);
     if (client->observe)
       client->observe(&answer, client->observe_userdata);
@@ -459,8 +461,8 @@ int registry_client_claim(struct registry_client *client, const char *terminal_i
 int registry_client_release(struct registry_client *client, const char *terminal_id, uint64_t seq,
                             registry_done_fn done, void *userdata, struct registry_call **out_call)
 {
-  return terminal_call(client, CALL_RELEASE, "DELETE", terminal_id, "/binding", seq, done,
-                       userdata, out_call);
+  return terminal_call(client, CALL_RELEASE, "DELETE", terminal_id, "/binding", seq, done, userdata,
+                       out_call);
 }
 
 int registry_client_create_account(struct registry_client *client, registry_done_fn done,

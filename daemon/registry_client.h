@@ -78,8 +78,7 @@ int registry_client_lookup(struct registry_client *client, const char *terminal_
 int registry_client_claim(struct registry_client *client, const char *terminal_id, uint64_t seq,
                           registry_done_fn done, void *userdata, struct registry_call **out_call);
 int registry_client_release(struct registry_client *client, const char *terminal_id, uint64_t seq,
-                            registry_done_fn done, void *userdata,
-                            struct registry_call **out_call);
+                            registry_done_fn done, void *userdata, struct registry_call **out_call);
 int registry_client_create_account(struct registry_client *client, registry_done_fn done,
                                    void *userdata, struct registry_call **out_call);
 

@@ -55,8 +55,7 @@ static struct release *release_new(struct releaser *releaser, const char *termin
   releaser->options.name_of(terminal_id, release->name, sizeof release->name,
                             releaser->options.userdata);
   release->timer = evtimer_new(releaser->options.base, on_timer, release);
-  backoff_init(&release->backoff, releaser->options.retry_initial_s,
-               releaser->options.retry_max_s);
+  backoff_init(&release->backoff, releaser->options.retry_initial_s, releaser->options.retry_max_s);
   strmap_put(releaser->by_id, terminal_id, release);
   return release;
 }
@@ -171,9 +170,10 @@ struct releaser *releaser_new(const struct releaser_options *options)
   if (r < 0)
     log_err("cannot read the pending releases from the local store: %s", strerror(-r));
   if (strmap_size(releaser->by_id) > 0)
-    log_info("%zu release%s not confirmed before the last stop; repeating once the account is "
-             "known",
-             strmap_size(releaser->by_id), strmap_size(releaser->by_id) == 1 ? "" : "s");
+    log_info(
+      "%zu release%s not confirmed before the last stop; repeating once the account is "
+      "known",
+      strmap_size(releaser->by_id), strmap_size(releaser->by_id) == 1 ? "" : "s");
   return releaser;
 }
 
@@ -207,9 +207,10 @@ static void resume_or_drop(struct releaser *releaser, struct release *release)
     release_send(release);
     return;
   }
-  log_warn("%s: a release made under the account %s is dropped: that account is not this PC's "
-           "any more",
-           release->name, release->account);
+  log_warn(
+    "%s: a release made under the account %s is dropped: that account is not this PC's "
+    "any more",
+    release->name, release->account);
   finish(release, RELEASE_DROPPED, -EACCES);
 }
 
@@ -247,9 +248,10 @@ int releaser_start(struct releaser *releaser, const char *terminal_id, release_f
             : 0;
   release = release_new(releaser, terminal_id, releaser->account);
   if (r < 0)
-    log_err("%s: cannot record the release in the local store (%s); it will not survive a "
-            "restart",
-            release->name, strerror(-r));
+    log_err(
+      "%s: cannot record the release in the local store (%s); it will not survive a "
+      "restart",
+      release->name, strerror(-r));
   release->first = true;
   release->fn = fn;
   release->userdata = userdata;

@@ -32,7 +32,7 @@ typedef void (*release_fn)(enum release_outcome outcome, int error, void *userda
 struct releaser_options {
   struct event_base *base;
   struct registry_client *registry;
-  struct store *store;      /* NULL: releases do not survive a restart */
+  struct store *store; /* NULL: releases do not survive a restart */
   struct seq_counter *seq;
   double retry_initial_s, retry_max_s;
   const struct clock *clock; /* the wall clock for the sequence, jitter */

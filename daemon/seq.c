@@ -25,9 +25,10 @@ static void reserve(struct seq_counter *counter, uint64_t upto)
   int r = counter->store ? store_set_counter(counter->store, SEQ_COUNTER, upto) : 0;
 
   if (r < 0 && !counter->store_failed)
-    log_err("cannot save the request sequence in the local store: %s; after a restart the "
-            "clock alone orders requests",
-            strerror(-r));
+    log_err(
+      "cannot save the request sequence in the local store: %s; after a restart the "
+      "clock alone orders requests",
+      strerror(-r));
   counter->store_failed = r < 0;
   counter->reserved = upto;
 }

@@ -141,9 +141,10 @@ static int open_read_only(struct store *store, const char *path)
 
   sqlite3_close(store->db);
   store->db = NULL;
-  log_warn("local store %s is read-only: known phones still connect, new bindings are not "
-           "recorded locally",
-           path);
+  log_warn(
+    "local store %s is read-only: known phones still connect, new bindings are not "
+    "recorded locally",
+    path);
   return sqlite_errno(
     sqlite3_open_v2(uri, &store->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL));
 }

@@ -47,8 +47,7 @@ static void log_attached(const struct terminal *terminal)
   _cleanup_free_ char *vendor = text_sanitize(terminal->info.vendor);
   _cleanup_free_ char *model = text_sanitize(terminal->info.model);
 
-  log_info("%s: attached %s %s (%s %s), %s", terminal->handle, vendor_id, product_id, vendor,
-           model,
+  log_info("%s: attached %s %s (%s %s), %s", terminal->handle, vendor_id, product_id, vendor, model,
            terminal->kind == TERMINAL_ID_USB    ? "identified by USB serial"
            : terminal->kind == TERMINAL_ID_IMEI ? "identified by IMEI"
                                                 : "unidentified");
@@ -149,8 +148,12 @@ static void identify(struct terminal *terminal)
   const struct daemon_config *config = terminal->hub->config;
   const struct phone_info *info = &terminal->info;
   const struct identity_device device = {
-    .syspath = terminal->syspath, .devnode = info->devnode, .vendor = info->vendor_id,
-    .product = info->product_id,  .serial = info->serial,   .busnum = info->busnum,
+    .syspath = terminal->syspath,
+    .devnode = info->devnode,
+    .vendor = info->vendor_id,
+    .product = info->product_id,
+    .serial = info->serial,
+    .busnum = info->busnum,
     .devnum = info->devnum,
   };
   int r;
@@ -323,15 +326,18 @@ static void record_local(struct terminal *terminal)
 {
   struct hub *hub = terminal->hub;
   const struct store_entry entry = {
-    .vendor = terminal->info.vendor_id, .model = terminal->info.model,
-    .serial = terminal->info.serial,    .first_seen = terminal->first_seen,
-    .last_seen = terminal->last_seen,   .bound_since = clock_now_s(hub->clock),
+    .vendor = terminal->info.vendor_id,
+    .model = terminal->info.model,
+    .serial = terminal->info.serial,
+    .first_seen = terminal->first_seen,
+    .last_seen = terminal->last_seen,
+    .bound_since = clock_now_s(hub->clock),
   };
   int r = hub->store ? store_record_binding(hub->store, terminal->id, &entry) : -ENODEV;
 
   if (r < 0)
-    log_err("%s: cannot record the binding locally (%s); the registry keeps it",
-            terminal->handle, r == -ENODEV ? "no store" : strerror(-r));
+    log_err("%s: cannot record the binding locally (%s); the registry keeps it", terminal->handle,
+            r == -ENODEV ? "no store" : strerror(-r));
 }
 
 static void drop_local(struct terminal *terminal)
@@ -436,8 +442,8 @@ void terminal_kick(struct terminal *terminal)
   enum decide_phase phase = terminal->state.phase;
 
   if (phase == PHASE_AWAITING_ACCOUNT) {
-    terminal_feed(terminal, account_id(terminal->hub->account) ? INPUT_ACCOUNT_READY
-                                                               : INPUT_REMOTE_FAILED);
+    terminal_feed(terminal,
+                  account_id(terminal->hub->account) ? INPUT_ACCOUNT_READY : INPUT_REMOTE_FAILED);
   } else if (phase == PHASE_WAITING || phase == PHASE_CONFIRM_WAITING) {
     /* through the timer, so the machine runs from the loop as it always does */
     evtimer_del(terminal->retry_timer);

@@ -24,7 +24,7 @@ struct terminal {
   char handle[HANDLE_LEN + 1]; /* "" until identified */
   char id[TERMINAL_ID_BUF];    /* the terminal identifier; "" when none */
   enum terminal_id_kind kind;
-  bool published;              /* on the bus (TerminalAttached said) */
+  bool published; /* on the bus (TerminalAttached said) */
   uint64_t first_seen, last_seen;
   uint64_t generation; /* the enumeration that last saw it */
   struct decide_state state;

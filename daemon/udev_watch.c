@@ -182,10 +182,11 @@ static void set_receive_buffer(struct udev_watch *watch)
   if (got >= want)
     log_info("udev receive buffer %d KiB", got / 1024);
   else
-    log_warn("udev receive buffer %d KiB, not the %d KiB asked: no CAP_NET_ADMIN and "
-             "net.core.rmem_max = %ld; a burst of phones may overflow it (then all devices are "
-             "enumerated again)",
-             got / 1024, want / 1024, read_rmem_max());
+    log_warn(
+      "udev receive buffer %d KiB, not the %d KiB asked: no CAP_NET_ADMIN and "
+      "net.core.rmem_max = %ld; a burst of phones may overflow it (then all devices are "
+      "enumerated again)",
+      got / 1024, want / 1024, read_rmem_max());
 }
 
 int udev_watch_new(struct event_base *base, const struct udev_watch_handlers *handlers,
@@ -206,8 +207,8 @@ int udev_watch_new(struct event_base *base, const struct udev_watch_handlers *ha
     r = udev_monitor_enable_receiving(watch->monitor);
   if (r < 0)
     goto fail;
-  watch->event = event_new(base, udev_monitor_get_fd(watch->monitor), EV_READ | EV_PERSIST,
-                           on_monitor, watch);
+  watch->event =
+    event_new(base, udev_monitor_get_fd(watch->monitor), EV_READ | EV_PERSIST, on_monitor, watch);
   if (!watch->event || event_add(watch->event, NULL) < 0) {
     r = -ENOMEM;
     goto fail;

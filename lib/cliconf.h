@@ -6,13 +6,13 @@
 #include <getopt.h>
 
 struct cliconf {
-  const char *program;             /* for messages */
-  const struct option *options;    /* long options; val is the short letter */
-  const char *short_options;       /* getopt string */
-  const char *section;             /* INI section that applies ("" entries too) */
-  const char *usage;               /* printed by --help */
-  const char *version;             /* printed by --version */
-  const char *default_config;      /* read when no --config is given and it exists; may be NULL */
+  const char *program;          /* for messages */
+  const struct option *options; /* long options; val is the short letter */
+  const char *short_options;    /* getopt string */
+  const char *section;          /* INI section that applies ("" entries too) */
+  const char *usage;            /* printed by --help */
+  const char *version;          /* printed by --version */
+  const char *default_config;   /* read when no --config is given and it exists; may be NULL */
   /* Applies one setting; logs and returns -EINVAL when the value is bad. */
   int (*set)(void *settings, const char *key, const char *value);
   void *settings;

@@ -69,8 +69,7 @@ static EVP_MAC_CTX *new_keyed_context(const uint8_t *key, size_t key_len)
   return ctx;
 }
 
-static void finish_mac(EVP_MAC_CTX *ctx, const void *data, size_t len,
-                       uint8_t out[HASH_SHA256_LEN])
+static void finish_mac(EVP_MAC_CTX *ctx, const void *data, size_t len, uint8_t out[HASH_SHA256_LEN])
 {
   size_t out_len = 0;
 

@@ -11,9 +11,8 @@ static int log_max_level = LOG_INFO;
 static int log_to_journal;
 
 static const char *const level_names[] = {
-  [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
-  [LOG_ERR] = "error",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-  [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+  [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit", [LOG_ERR] = "error",
+  [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 void log_init(const char *progname)

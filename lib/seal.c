@@ -55,8 +55,8 @@ int seal_data(const uint8_t *key, size_t key_len, const void *data, size_t len, 
   return 0;
 }
 
-int seal_open(const uint8_t *key, size_t key_len, const uint8_t *sealed, size_t len,
-              uint8_t **out, size_t *out_len)
+int seal_open(const uint8_t *key, size_t key_len, const uint8_t *sealed, size_t len, uint8_t **out,
+              size_t *out_len)
 {
   uint8_t tag[TAG_LEN], *plain;
   size_t plain_len;

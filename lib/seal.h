@@ -16,5 +16,5 @@ int seal_data(const uint8_t *key, size_t key_len, const void *data, size_t len, 
 /* The inverse; -EBADMSG when the blob was not sealed with this key or
  * was changed. out (malloc'd, NUL-terminated for convenience) has
  * *out_len = len - SEAL_OVERHEAD bytes. */
-int seal_open(const uint8_t *key, size_t key_len, const uint8_t *sealed, size_t len,
-              uint8_t **out, size_t *out_len);
+int seal_open(const uint8_t *key, size_t key_len, const uint8_t *sealed, size_t len, uint8_t **out,
+              size_t *out_len);

@@ -111,8 +111,7 @@ static int write_atomically(const char *path, const void *data, size_t len, bool
   return sync_directory_of(path);
 }
 
-static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *out_len,
-                     mode_t *out_mode)
+static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *out_len, mode_t *out_mode)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   struct stat st;

@@ -10,8 +10,8 @@
 /* Serials that cheap phones share; compared without case. Runs of one
  * character and ascending digit runs are caught by rule, not listed. */
 static const char *const placeholder_serials[] = {
-  "unknown", "none", "null", "n/a", "na", "serial", "serialno", "default",
-  "android", "0x0", "(null)", "123456", "12345678", "123456789",
+  "unknown", "none",    "null", "n/a",    "na",     "serial",   "serialno",
+  "default", "android", "0x0",  "(null)", "123456", "12345678", "123456789",
 };
 
 /* Ascending "counting" sequences that firmware uses as a dummy serial:
@@ -29,8 +29,8 @@ static void trim(const char *s, const char **out_start, size_t *out_len)
   while (*s == ' ' || *s == '\t')
     s++;
   len = strlen(s);
-  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-                     s[len - 1] == '\r'))
+  while (len > 0 &&
+         (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
     len--;
   *out_start = s;
   *out_len = len;

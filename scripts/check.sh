@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds phonebind and runs every test: first the normal build (gcc,
-# warnings as errors), then the same suite in an ASan+UBSan build (clang:
-# gcc's ASan runtime clashes with umockdev's LD_PRELOAD).
+# Checks the formatting (.clang-format), builds phonebind and runs every
+# test: first the normal build (gcc, warnings as errors), then the same
+# suite in an ASan+UBSan build (clang: gcc's ASan runtime clashes with
+# umockdev's LD_PRELOAD).
 #
 #   ./scripts/check.sh            both builds
 #   PHONEBIND_SKIP_SANITIZE=1 ./scripts/check.sh   normal build only
@@ -9,6 +10,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 ./scripts/deps.sh
+
+echo "==> format"
+./scripts/format.sh --check
 
 jobs=$(nproc)
 

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libjansson-dev
   libsystemd-dev libudev-dev libpq-dev libcmocka-dev
   umockdev libumockdev-dev gir1.2-umockdev-1.0

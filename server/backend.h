@@ -23,10 +23,10 @@ enum binding_status {
 };
 
 enum claim_result {
-  CLAIM_BOUND_NOW,   /* 201 */
-  CLAIM_RENEWED,     /* 200 */
-  CLAIM_CONFLICT,    /* 409 bound-to-other */
-  CLAIM_STALE,       /* 409 stale: a newer request of this account came first */
+  CLAIM_BOUND_NOW, /* 201 */
+  CLAIM_RENEWED,   /* 200 */
+  CLAIM_CONFLICT,  /* 409 bound-to-other */
+  CLAIM_STALE,     /* 409 stale: a newer request of this account came first */
   CLAIM_RESULT_COUNT,
 };
 
@@ -51,8 +51,8 @@ struct backend_ops {
                const char *account, uint64_t seq, uint64_t now, enum claim_result *out_result,
                uint64_t *out_seq);
   int (*release)(struct backend *backend, const uint8_t terminal_hash[HASH_SHA256_LEN],
-                 const char *account, uint64_t seq, uint64_t now,
-                 enum release_result *out_result, uint64_t *out_seq);
+                 const char *account, uint64_t seq, uint64_t now, enum release_result *out_result,
+                 uint64_t *out_seq);
   /* Stores a new account under a fresh unique id (written to out_account,
    * ACCOUNT_ID_MAX bytes); -EEXIST when the token hash is taken. */
   int (*create_account)(struct backend *backend, const uint8_t token_hash[HASH_SHA256_LEN],

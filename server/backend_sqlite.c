@@ -418,8 +418,8 @@ static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, cons
 {
   int answer = 0, r;
 
-  r = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq, now,
-                     &answer, out_seq);
+  r = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq, now, &answer,
+                     out_seq);
   *out_result = (enum claim_result)answer;
   return r;
 }
@@ -524,9 +524,8 @@ static int sqlite_read_key_check(struct backend *base, uint8_t *out_check, bool 
   int r;
 
   pthread_mutex_lock(&be->lock);
-  r = query_row(be->db,
-                "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)",
-                &stmt);
+  r = query_row(
+    be->db, "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)", &stmt);
   if (r == 1)
     *out_keyed = sqlite3_column_int(stmt, 0) != 0;
   sqlite3_finalize(stmt);
@@ -545,11 +544,12 @@ static int sqlite_store_key_check(struct backend *base, const uint8_t *check)
 
   pthread_mutex_lock(&be->lock);
   rc = sqlite3_prepare_v2(be->db,
-                          "INSERT INTO meta (name, value) VALUES ('" KEY_CHECK_NAME "', ?1)"
+                          "INSERT INTO meta (name, value) VALUES (?2, ?1)"
                           " ON CONFLICT (name) DO NOTHING",
                           -1, &stmt, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_blob(stmt, 1, check, HASH_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, KEY_CHECK_NAME, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
   }
   sqlite3_finalize(stmt);
@@ -568,11 +568,15 @@ static const struct {
   size_t offset;
   const char *sql;
 } statements[] = {
+/* clang-format off */
 #define STATEMENT(field, text) {offsetof(struct backend_sqlite, field), text}
-  STATEMENT(insert_binding, "INSERT INTO bindings (terminal_hash, account_id, bound_at, renewed_at,"
-                            " seq) VALUES (?1, ?2, ?3, ?3, ?4)"),
-  STATEMENT(renew_binding, "UPDATE bindings SET renewed_at = ?3, seq = ?4"
-                           " WHERE terminal_hash = ?1 AND account_id = ?2"),
+  /* clang-format on */
+  STATEMENT(insert_binding,
+            "INSERT INTO bindings (terminal_hash, account_id, bound_at, renewed_at,"
+            " seq) VALUES (?1, ?2, ?3, ?3, ?4)"),
+  STATEMENT(renew_binding,
+            "UPDATE bindings SET renewed_at = ?3, seq = ?4"
+            " WHERE terminal_hash = ?1 AND account_id = ?2"),
   STATEMENT(delete_binding, "DELETE FROM bindings WHERE terminal_hash = ?1"),
   STATEMENT(select_binding, "SELECT account_id, seq FROM bindings WHERE terminal_hash = ?1"),
   STATEMENT(insert_account,
@@ -621,9 +625,10 @@ static int prepare_connection(struct backend_sqlite *be)
    * process; only a power loss can drop the last transactions. The one
    * connection owns the file, so it may as well cache 32 MiB of it (the
    * default 2 MiB holds the index of a few ten thousand bindings). */
-  r = exec_sql(be->db, "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
-                       "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                       "PRAGMA cache_size=-32768");
+  r = exec_sql(be->db,
+               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+               "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+               "PRAGMA cache_size=-32768");
   if (r == 0)
     r = migrate(be->db, be->path);
   for (size_t i = 0; i < sizeof statements / sizeof *statements && r == 0; i++)

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROBES 7          /* 10 bits per hash and 7 probes: ~1% false "maybe" */
+#define PROBES 7 /* 10 bits per hash and 7 probes: ~1% false "maybe" */
 #define BITS_PER_HASH 10
 #define MIN_CAPACITY 4096
-#define MAX_LAYERS 20     /* from 4096 hashes, doubling: past two billion */
+#define MAX_LAYERS 20 /* from 4096 hashes, doubling: past two billion */
 
 struct layer {
   uint64_t *words;

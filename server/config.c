@@ -29,12 +29,11 @@ static const char usage[] =
   "  -V, --version            show the version\n";
 
 static const struct option options[] = {
-  {"listen", required_argument, NULL, 'l'},   {"database", required_argument, NULL, 'd'},
+  {"listen", required_argument, NULL, 'l'},    {"database", required_argument, NULL, 'd'},
   {"state-dir", required_argument, NULL, 's'}, {"key-file", required_argument, NULL, 'K'},
-  {"config", required_argument, NULL, 'c'},
-  {"threads", required_argument, NULL, 't'},  {"log-level", required_argument, NULL, 'L'},
-  {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
-  {NULL, 0, NULL, 0},
+  {"config", required_argument, NULL, 'c'},    {"threads", required_argument, NULL, 't'},
+  {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+  {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
 };
 
 static void replace(char **slot, const char *value)

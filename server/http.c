@@ -78,8 +78,8 @@ static const char *http_date(void)
   struct tm tm;
 
   if (now != formatted_at && gmtime_r(&now, &tm)) {
-    snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     formatted_at = now;
   }
   return date;
@@ -155,8 +155,7 @@ static int check_body(struct exchange *ex, int must_be_object)
 static int authenticate(struct exchange *ex, struct registry *registry,
                         char account[ACCOUNT_ID_MAX])
 {
-  const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ex->req),
-                                        "Authorization");
+  const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ex->req), "Authorization");
   uint8_t token_hash[HASH_SHA256_LEN];
   int r;
 
@@ -193,8 +192,7 @@ static void handle_create_account(struct exchange *ex, struct registry *registry
   if (r == 0) {
     hash_hex_encode(token, sizeof token, token_hex);
     hash_sha256(token_hex, strlen(token_hex), token_hash);
-    r = registry->backend->ops->create_account(registry->backend, token_hash,
-                                               now_ms(), account);
+    r = registry->backend->ops->create_account(registry->backend, token_hash, now_ms(), account);
   }
   if (r < 0) {
     send_backend_error(ex, r);
@@ -219,7 +217,8 @@ static void handle_lookup(struct exchange *ex, struct registry *registry, const 
 static void send_stale(struct exchange *ex, uint64_t stored)
 {
   send_json(ex, 409,
-            "{\"error\":\"stale\",\"seq\":%" PRIu64 ",\"message\":\"another request of this "
+            "{\"error\":\"stale\",\"seq\":%" PRIu64
+            ",\"message\":\"another request of this "
             "account with this or a higher Phonebind-Seq came first\"}\n",
             stored);
 }
@@ -261,8 +260,9 @@ static void handle_claim(struct exchange *ex, struct registry *registry, const u
   if (result == CLAIM_STALE)
     send_stale(ex, stored);
   else if (result == CLAIM_CONFLICT)
-    send_json(ex, 409, "{\"status\":\"bound-to-other\",\"error\":\"bound-to-other\","
-                       "\"message\":\"the terminal is bound to another client\"}\n");
+    send_json(ex, 409,
+              "{\"status\":\"bound-to-other\",\"error\":\"bound-to-other\","
+              "\"message\":\"the terminal is bound to another client\"}\n");
   else
     send_json(ex, result == CLAIM_BOUND_NOW ? 201 : 200, "{\"status\":\"bound-to-you\"}\n");
 }
@@ -272,8 +272,8 @@ static void handle_release(struct exchange *ex, struct registry *registry, const
 {
   enum release_result result;
   uint64_t stored = 0;
-  int r = registry->backend->ops->release(registry->backend, hash, account, seq, now_ms(),
-                                          &result, &stored);
+  int r = registry->backend->ops->release(registry->backend, hash, account, seq, now_ms(), &result,
+                                          &stored);
 
   if (r < 0)
     send_backend_error(ex, r);

@@ -18,7 +18,7 @@ struct hash_hmac_key;
 
 struct registry {
   struct backend *backend;
-  struct account_cache *accounts; /* tokens already authenticated */
+  struct account_cache *accounts;     /* tokens already authenticated */
   struct hash_hmac_key *terminal_mac; /* keys the hashes of terminal identifiers */
 };
 

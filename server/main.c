@@ -30,7 +30,7 @@ struct worker {
   struct event_base *base;
   struct evhttp *http;
   struct evhttp_bound_socket *socket;
-  int fd; /* this thread's dup() of the listening socket */
+  int fd;             /* this thread's dup() of the listening socket */
   struct event *stop; /* activated by the main thread, run by this one */
   pthread_t thread;
 };

@@ -49,27 +49,31 @@ void metrics_count_claim(enum claim_result result)
 
 static void render_requests(struct evbuffer *out)
 {
-  evbuffer_add_printf(out, "# HELP phonebind_registry_requests_total HTTP requests by route "
-                           "template and status.\n"
-                           "# TYPE phonebind_registry_requests_total counter\n");
+  evbuffer_add_printf(out,
+                      "# HELP phonebind_registry_requests_total HTTP requests by route "
+                      "template and status.\n"
+                      "# TYPE phonebind_registry_requests_total counter\n");
   for (int route = 0; route < ROUTE_COUNT; route++)
     for (size_t slot = 0; slot < STATUS_SLOTS; slot++) {
       uint64_t n = atomic_load_explicit(&requests[route][slot], memory_order_relaxed);
       if (n == 0)
         continue;
       if (slot < STATUS_SLOTS - 1)
-        evbuffer_add_printf(out, "phonebind_registry_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
+        evbuffer_add_printf(out,
+                            "phonebind_registry_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
                             router_template((enum route)route), known_statuses[slot], n);
       else
-        evbuffer_add_printf(out, "phonebind_registry_requests_total{route=\"%s\",status=\"other\"} %lu\n",
-                            router_template((enum route)route), n);
+        evbuffer_add_printf(
+          out, "phonebind_registry_requests_total{route=\"%s\",status=\"other\"} %lu\n",
+          router_template((enum route)route), n);
     }
 }
 
 static void render_claims(struct evbuffer *out)
 {
-  evbuffer_add_printf(out, "# HELP phonebind_registry_claims_total Binding claims by outcome.\n"
-                           "# TYPE phonebind_registry_claims_total counter\n");
+  evbuffer_add_printf(out,
+                      "# HELP phonebind_registry_claims_total Binding claims by outcome.\n"
+                      "# TYPE phonebind_registry_claims_total counter\n");
   for (int i = 0; i < CLAIM_RESULT_COUNT; i++)
     evbuffer_add_printf(out, "phonebind_registry_claims_total{outcome=\"%s\"} %lu\n",
                         claim_names[i], atomic_load_explicit(&claims[i], memory_order_relaxed));
@@ -79,20 +83,23 @@ static void render_latency(struct evbuffer *out)
 {
   uint64_t cumulative = 0;
 
-  evbuffer_add_printf(out, "# HELP phonebind_registry_request_duration_seconds Time to answer "
-                           "a request.\n"
-                           "# TYPE phonebind_registry_request_duration_seconds histogram\n");
+  evbuffer_add_printf(out,
+                      "# HELP phonebind_registry_request_duration_seconds Time to answer "
+                      "a request.\n"
+                      "# TYPE phonebind_registry_request_duration_seconds histogram\n");
   for (size_t i = 0; i <= LATENCY_BUCKETS; i++) {
     cumulative += atomic_load_explicit(&latency_counts[i], memory_order_relaxed);
     if (i < LATENCY_BUCKETS)
-      evbuffer_add_printf(out, "phonebind_registry_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+      evbuffer_add_printf(out,
+                          "phonebind_registry_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
                           latency_bounds[i], cumulative);
     else
-      evbuffer_add_printf(out, "phonebind_registry_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
-                          cumulative);
+      evbuffer_add_printf(
+        out, "phonebind_registry_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cumulative);
   }
-  evbuffer_add_printf(out, "phonebind_registry_request_duration_seconds_sum %.9f\n"
-                           "phonebind_registry_request_duration_seconds_count %lu\n",
+  evbuffer_add_printf(out,
+                      "phonebind_registry_request_duration_seconds_sum %.9f\n"
+                      "phonebind_registry_request_duration_seconds_count %lu\n",
                       (double)atomic_load(&latency_sum_ns) / 1e9, cumulative);
 }
 

@@ -7,12 +7,12 @@
 #include "terminal_id.h"
 
 enum route {
-  ROUTE_NONE,       /* unknown path: 404 */
-  ROUTE_ACCOUNTS,   /* /v1/accounts */
-  ROUTE_TERMINAL,   /* /v1/terminals/{id} */
-  ROUTE_BINDING,    /* /v1/terminals/{id}/binding */
-  ROUTE_HEALTHZ,    /* /healthz */
-  ROUTE_METRICS,    /* /metrics */
+  ROUTE_NONE,     /* unknown path: 404 */
+  ROUTE_ACCOUNTS, /* /v1/accounts */
+  ROUTE_TERMINAL, /* /v1/terminals/{id} */
+  ROUTE_BINDING,  /* /v1/terminals/{id}/binding */
+  ROUTE_HEALTHZ,  /* /healthz */
+  ROUTE_METRICS,  /* /metrics */
   ROUTE_COUNT,
 };
 
@@ -26,9 +26,9 @@ enum http_method {
 
 enum route_verdict {
   ROUTE_OK,
-  ROUTE_NOT_FOUND,    /* 404 */
-  ROUTE_BAD_METHOD,   /* 405 */
-  ROUTE_BAD_ID,       /* 400: malformed percent-encoding or an unacceptable id */
+  ROUTE_NOT_FOUND,  /* 404 */
+  ROUTE_BAD_METHOD, /* 405 */
+  ROUTE_BAD_ID,     /* 400: malformed percent-encoding or an unacceptable id */
 };
 
 struct route_match {

@@ -25,9 +25,10 @@ static int create_key(const char *path, bool database_has_key, uint8_t key[TERMI
   int r;
 
   if (database_has_key) {
-    log_err("key file %s is missing, but the database was made with a terminal-id key: restore "
-            "that key file (a new key would unbind every phone)",
-            path);
+    log_err(
+      "key file %s is missing, but the database was made with a terminal-id key: restore "
+      "that key file (a new key would unbind every phone)",
+      path);
     return -ENOKEY;
   }
   r = secret_file_create(path, key, TERMINAL_KEY_LEN);
@@ -50,9 +51,10 @@ static int load_key(const char *path, uint8_t key[TERMINAL_KEY_LEN])
   else if (r < 0 && r != -ENOENT)
     log_err("cannot read the key file %s: %s", path, strerror(-r));
   if (r == 0 && !terminal_key_mode_is_safe(mode)) {
-    log_err("key file %s has mode %04o: others may read or write it, or its group may write "
-            "it; run chmod 0600 %s (or 0640 for a group that must read it)",
-            path, (unsigned)(mode & 07777), path);
+    log_err(
+      "key file %s has mode %04o: others may read or write it, or its group may write "
+      "it; run chmod 0600 %s (or 0640 for a group that must read it)",
+      path, (unsigned)(mode & 07777), path);
     r = -EPERM;
   }
   return r;
@@ -73,9 +75,10 @@ static int match_check_value(struct backend *backend, const char *path, bool has
   else if (!has_check)
     r = backend->ops->store_key_check(backend, check);
   if (r == -EKEYREJECTED)
-    log_err("key file %s does not match the database's key check value: it is not the key "
-            "this database was made with",
-            path);
+    log_err(
+      "key file %s does not match the database's key check value: it is not the key "
+      "this database was made with",
+      path);
   else if (r < 0)
     log_err("cannot store the key check value in the database: %s", strerror(-r));
   return r;

@@ -36,30 +36,30 @@ static void test_exit_codes(void **state)
     const char *name;
     enum ctl_exit code;
   } cases[] = {
-    { -ENOENT, NULL, CTL_EXIT_NOT_RUNNING },
-    { -ECONNREFUSED, NULL, CTL_EXIT_NOT_RUNNING },
-    { -EACCES, NULL, CTL_EXIT_FAILURE },
-    { -ENOMEM, NULL, CTL_EXIT_FAILURE },
-    { -EHOSTUNREACH, "org.freedesktop.DBus.Error.ServiceUnknown", CTL_EXIT_NOT_RUNNING },
-    { -ENXIO, "org.freedesktop.DBus.Error.NameHasNoOwner", CTL_EXIT_NOT_RUNNING },
-    { -EIO, "org.freedesktop.DBus.Error.Spawn.ChildExited", CTL_EXIT_NOT_RUNNING },
-    { -EIO, "org.freedesktop.systemd1.NoSuchUnit", CTL_EXIT_NOT_RUNNING },
-    { -EIO, "org.phonebind1.Error.NoSuchTerminal", CTL_EXIT_NO_SUCH_TERMINAL },
-    { -EIO, "org.freedesktop.DBus.Error.UnknownObject", CTL_EXIT_NO_SUCH_TERMINAL },
-    { -EACCES, "org.freedesktop.DBus.Error.AccessDenied", CTL_EXIT_NOT_AUTHORIZED },
-    { -EACCES, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
-      CTL_EXIT_NOT_AUTHORIZED },
-    { -EIO, "org.phonebind1.Error.RegistryUnreachable", CTL_EXIT_FAILURE },
-    { -EIO, "org.phonebind1.Error.NotOwner", CTL_EXIT_FAILURE },
-    { -EIO, "org.phonebind1.Error.Unidentified", CTL_EXIT_FAILURE },
-    { -EIO, "org.phonebind1.Error.ReleaseUnconfirmed", CTL_EXIT_RELEASE_PENDING },
-    { -EIO, "org.phonebind1.Error.Busy", CTL_EXIT_RELEASE_PENDING },
-    { -EIO, "org.phonebind1.Error.AccountRefused", CTL_EXIT_ACCOUNT_REFUSED },
-    { -EIO, "org.phonebind1.Error.NotShadowAccount", CTL_EXIT_NOT_SHADOW_ACCOUNT },
-    { -EIO, "org.phonebind1.Error.AccountNotRefused", CTL_EXIT_ACCOUNT_NOT_REFUSED },
-    { -EIO, "org.phonebind1.Error.SomethingNew", CTL_EXIT_FAILURE },
-    { -ETIMEDOUT, "org.freedesktop.DBus.Error.NoReply", CTL_EXIT_FAILURE },
-    { -EIO, "org.freedesktop.DBus.Error.Spawn", CTL_EXIT_FAILURE }, /* not the Spawn.* family */
+    {-ENOENT, NULL, CTL_EXIT_NOT_RUNNING},
+    {-ECONNREFUSED, NULL, CTL_EXIT_NOT_RUNNING},
+    {-EACCES, NULL, CTL_EXIT_FAILURE},
+    {-ENOMEM, NULL, CTL_EXIT_FAILURE},
+    {-EHOSTUNREACH, "org.freedesktop.DBus.Error.ServiceUnknown", CTL_EXIT_NOT_RUNNING},
+    {-ENXIO, "org.freedesktop.DBus.Error.NameHasNoOwner", CTL_EXIT_NOT_RUNNING},
+    {-EIO, "org.freedesktop.DBus.Error.Spawn.ChildExited", CTL_EXIT_NOT_RUNNING},
+    {-EIO, "org.freedesktop.systemd1.NoSuchUnit", CTL_EXIT_NOT_RUNNING},
+    {-EIO, "org.phonebind1.Error.NoSuchTerminal", CTL_EXIT_NO_SUCH_TERMINAL},
+    {-EIO, "org.freedesktop.DBus.Error.UnknownObject", CTL_EXIT_NO_SUCH_TERMINAL},
+    {-EACCES, "org.freedesktop.DBus.Error.AccessDenied", CTL_EXIT_NOT_AUTHORIZED},
+    {-EACCES, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+     CTL_EXIT_NOT_AUTHORIZED},
+    {-EIO, "org.phonebind1.Error.RegistryUnreachable", CTL_EXIT_FAILURE},
+    {-EIO, "org.phonebind1.Error.NotOwner", CTL_EXIT_FAILURE},
+    {-EIO, "org.phonebind1.Error.Unidentified", CTL_EXIT_FAILURE},
+    {-EIO, "org.phonebind1.Error.ReleaseUnconfirmed", CTL_EXIT_RELEASE_PENDING},
+    {-EIO, "org.phonebind1.Error.Busy", CTL_EXIT_RELEASE_PENDING},
+    {-EIO, "org.phonebind1.Error.AccountRefused", CTL_EXIT_ACCOUNT_REFUSED},
+    {-EIO, "org.phonebind1.Error.NotShadowAccount", CTL_EXIT_NOT_SHADOW_ACCOUNT},
+    {-EIO, "org.phonebind1.Error.AccountNotRefused", CTL_EXIT_ACCOUNT_NOT_REFUSED},
+    {-EIO, "org.phonebind1.Error.SomethingNew", CTL_EXIT_FAILURE},
+    {-ETIMEDOUT, "org.freedesktop.DBus.Error.NoReply", CTL_EXIT_FAILURE},
+    {-EIO, "org.freedesktop.DBus.Error.Spawn", CTL_EXIT_FAILURE}, /* not the Spawn.* family */
   };
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -144,8 +144,8 @@ static void test_codes_are_distinct(void **state)
 
 int main(void)
 {
-  const struct CMUnitTest tests[] = { cmocka_unit_test(test_exit_codes),
-                                      cmocka_unit_test(test_messages),
-                                      cmocka_unit_test(test_codes_are_distinct) };
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_exit_codes),
+                                     cmocka_unit_test(test_messages),
+                                     cmocka_unit_test(test_codes_are_distinct)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

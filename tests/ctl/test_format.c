@@ -52,24 +52,26 @@ static const char *get_string(json_t *object, const char *key)
 
 static void test_table_aligns(void **state)
 {
-  static const char *const headers[] = { "A", "LONGER", "C" };
-  static const char *const row1[] = { "wide-cell", "x", "last" };
-  static const char *const row2[] = { "", "y", "" };
-  static const char *const colors[] = { NULL, "\033[32m", NULL };
+  static const char *const headers[] = {"A", "LONGER", "C"};
+  static const char *const row1[] = {"wide-cell", "x", "last"};
+  static const char *const row2[] = {"", "y", ""};
+  static const char *const colors[] = {NULL, "\033[32m", NULL};
   struct ctl_table *table = ctl_table_new(3, headers);
   char *text = NULL;
   (void)state;
   ctl_table_add_row(table, row1, colors);
   ctl_table_add_row(table, row2, NULL);
   CAPTURE(text, ctl_table_print(table, out, false));
-  assert_string_equal(text, "A          LONGER  C\n"
-                            "wide-cell  x       last\n"
-                            "-          y       -\n");
+  assert_string_equal(text,
+                      "A          LONGER  C\n"
+                      "wide-cell  x       last\n"
+                      "-          y       -\n");
   free(text);
   CAPTURE(text, ctl_table_print(table, out, true));
-  assert_string_equal(text, "\033[1mA\033[0m          \033[1mLONGER\033[0m  \033[1mC\033[0m\n"
-                            "wide-cell  \033[32mx\033[0m       last\n"
-                            "-          y       -\n");
+  assert_string_equal(text,
+                      "\033[1mA\033[0m          \033[1mLONGER\033[0m  \033[1mC\033[0m\n"
+                      "wide-cell  \033[32mx\033[0m       last\n"
+                      "-          y       -\n");
   free(text);
   ctl_table_free(table);
 }
@@ -80,8 +82,7 @@ static void test_list_table(void **state)
     T("aa11bb22cc33dd44", "Pixel 7", "R58M41ABCDE", "connect", "new-binding"),
     T("aa11bb22ff000000", "Evil\033[2J\033]0;pwned\007", "", "keep-existing", "bound-elsewhere"),
   };
-  const struct ctl_format plain = { 0 }, redacted = { .redact = true },
-                          full = { .ids = CTL_IDS_FULL };
+  const struct ctl_format plain = {0}, redacted = {.redact = true}, full = {.ids = CTL_IDS_FULL};
   char *text = NULL;
   (void)state;
 
@@ -117,8 +118,8 @@ static void test_list_json(void **state)
     T("aa11bb22cc33dd44", "Evil\033[2J", "R58M41ABCDE", "connect", "known"),
     T("bb11bb22cc33dd44", "Pixel 8", "XYZ", "pending", "registry-unreachable"),
   };
-  const struct ctl_format json = { .json = true, .redact = true },
-                          json_short = { .json = true, .ids = CTL_IDS_SHORT };
+  const struct ctl_format json = {.json = true, .redact = true},
+                          json_short = {.json = true, .ids = CTL_IDS_SHORT};
   char *text = NULL;
   json_t *array, *first;
   (void)state;
@@ -160,23 +161,24 @@ static void test_list_json(void **state)
 static void test_info(void **state)
 {
   const struct ctl_terminal t = T("aa11bb22cc33dd44", "Pixel 7", "R58M41ABCDE", "connect", "known");
-  const struct ctl_format plain = { 0 }, color = { .color = true },
-                          short_json = { .json = true, .ids = CTL_IDS_SHORT };
+  const struct ctl_format plain = {0}, color = {.color = true},
+                          short_json = {.json = true, .ids = CTL_IDS_SHORT};
   char *text = NULL;
   json_t *json;
   (void)state;
 
   CAPTURE(text, ctl_print_info(out, &t, &plain));
-  assert_string_equal(text, "        Id: aa11bb22cc33dd44\n"
-                            "      Path: /org/phonebind1/terminal/aa11bb22cc33dd44\n"
-                            "    Vendor: Google\n"
-                            "     Model: Pixel 7\n"
-                            "    Serial: R58M41ABCDE\n"
-                            "  Attached: yes\n"
-                            "  Decision: connect\n"
-                            "    Reason: known\n"
-                            "First seen: 2023-11-14 22:13:20 UTC\n"
-                            " Last seen: 2023-11-14 22:15:00 UTC\n");
+  assert_string_equal(text,
+                      "        Id: aa11bb22cc33dd44\n"
+                      "      Path: /org/phonebind1/terminal/aa11bb22cc33dd44\n"
+                      "    Vendor: Google\n"
+                      "     Model: Pixel 7\n"
+                      "    Serial: R58M41ABCDE\n"
+                      "  Attached: yes\n"
+                      "  Decision: connect\n"
+                      "    Reason: known\n"
+                      "First seen: 2023-11-14 22:13:20 UTC\n"
+                      " Last seen: 2023-11-14 22:15:00 UTC\n");
   free(text);
   CAPTURE(text, ctl_print_info(out, &t, &color));
   assert_non_null(strstr(text, "  Decision: \033[32mconnect\033[0m\n"));
@@ -190,25 +192,26 @@ static void test_info(void **state)
 
 static void test_status(void **state)
 {
-  const struct ctl_status running = { .running = true,
-                                      .version = (char *)"0.1.0",
-                                      .account = (char *)"sa-0123456789abcdef",
-                                      .account_state = (char *)"ready",
-                                      .registry = (char *)"http://127.0.0.1:8470",
-                                      .attached = 1 };
-  const struct ctl_status stopped = { .activatable = true };
-  const struct ctl_format plain = { 0 }, redact = { .redact = true },
-                          json = { .json = true, .redact = true };
+  const struct ctl_status running = {.running = true,
+                                     .version = (char *)"0.1.0",
+                                     .account = (char *)"sa-0123456789abcdef",
+                                     .account_state = (char *)"ready",
+                                     .registry = (char *)"http://127.0.0.1:8470",
+                                     .attached = 1};
+  const struct ctl_status stopped = {.activatable = true};
+  const struct ctl_format plain = {0}, redact = {.redact = true},
+                          json = {.json = true, .redact = true};
   char *text = NULL;
   json_t *object;
   (void)state;
 
   CAPTURE(text, ctl_print_status(out, &running, &plain));
-  assert_string_equal(text, "phonebindd: running\n"
-                            "   Version: 0.1.0\n"
-                            "   Account: sa-0123456789abcdef (ready)\n"
-                            "  Registry: http://127.0.0.1:8470\n"
-                            "  Attached: 1 phone\n");
+  assert_string_equal(text,
+                      "phonebindd: running\n"
+                      "   Version: 0.1.0\n"
+                      "   Account: sa-0123456789abcdef (ready)\n"
+                      "  Registry: http://127.0.0.1:8470\n"
+                      "  Attached: 1 phone\n");
   free(text);
   CAPTURE(text, ctl_print_status(out, &running, &redact));
   assert_non_null(strstr(text, "Account: ***************cdef (ready)\n"));
@@ -242,25 +245,26 @@ static void test_status(void **state)
  * the state coloured when asked. */
 static void test_status_account_state(void **state)
 {
-  struct ctl_status status = { .running = true,
-                               .version = (char *)"0.2.0",
-                               .account = (char *)"sa-0123456789abcdef",
-                               .account_state = (char *)"refused",
-                               .registry = (char *)"http://127.0.0.1:8470" };
-  const struct ctl_format plain = { 0 }, color = { .color = true }, json = { .json = true };
+  struct ctl_status status = {.running = true,
+                              .version = (char *)"0.2.0",
+                              .account = (char *)"sa-0123456789abcdef",
+                              .account_state = (char *)"refused",
+                              .registry = (char *)"http://127.0.0.1:8470"};
+  const struct ctl_format plain = {0}, color = {.color = true}, json = {.json = true};
   char *text = NULL;
   json_t *object;
   (void)state;
 
   CAPTURE(text, ctl_print_status(out, &status, &plain));
-  assert_string_equal(text, "phonebindd: running\n"
-                            "   Version: 0.2.0\n"
-                            "   Account: sa-0123456789abcdef (refused)\n"
-                            "  Registry: http://127.0.0.1:8470\n"
-                            "  Attached: 0 phones\n"
-                            "The registry refused the account: run 'phonebindctl reset-account' "
-                            "(a shadow account), or replace its token file and reload phonebindd "
-                            "(a configured account).\n");
+  assert_string_equal(text,
+                      "phonebindd: running\n"
+                      "   Version: 0.2.0\n"
+                      "   Account: sa-0123456789abcdef (refused)\n"
+                      "  Registry: http://127.0.0.1:8470\n"
+                      "  Attached: 0 phones\n"
+                      "The registry refused the account: run 'phonebindctl reset-account' "
+                      "(a shadow account), or replace its token file and reload phonebindd "
+                      "(a configured account).\n");
   free(text);
   CAPTURE(text, ctl_print_status(out, &status, &color));
   assert_non_null(strstr(text, "   Account: sa-0123456789abcdef (\033[31mrefused\033[0m)\n"));
@@ -301,12 +305,12 @@ static void test_status_account_state(void **state)
 static void test_events(void **state)
 {
   const char *path = "/org/phonebind1/terminal/aa11bb22cc33dd44";
-  const struct ctl_event attached = { CTL_EVENT_ATTACHED, path, NULL, NULL, 1700000000 };
-  const struct ctl_event decision = { CTL_EVENT_DECISION, path, "connect", "new-binding",
-                                      1700000001 };
-  const struct ctl_event stopped = { CTL_EVENT_DAEMON_STOPPED, NULL, NULL, NULL, 1700000002 };
-  const struct ctl_format plain = { 0 }, color = { .color = true }, full = { .ids = CTL_IDS_FULL },
-                          json = { .json = true };
+  const struct ctl_event attached = {CTL_EVENT_ATTACHED, path, NULL, NULL, 1700000000};
+  const struct ctl_event decision = {CTL_EVENT_DECISION, path, "connect", "new-binding",
+                                     1700000001};
+  const struct ctl_event stopped = {CTL_EVENT_DAEMON_STOPPED, NULL, NULL, NULL, 1700000002};
+  const struct ctl_format plain = {0}, color = {.color = true}, full = {.ids = CTL_IDS_FULL},
+                          json = {.json = true};
   char *text = NULL;
   json_t *object;
   (void)state;
@@ -351,16 +355,17 @@ static void test_second_part_reasons(void **state)
     T("aa11bb22cc33dd44", "Pixel 7", "R58M41ABCDE", "pending", "account-refused"),
     T("bb11bb22cc33dd44", "Pixel 8", "R58M41FGHIJ", "pending", "releasing"),
   };
-  const struct ctl_event event = { CTL_EVENT_DECISION, "/org/phonebind1/terminal/bb11bb22cc33dd44",
-                                   "pending", "releasing", 1700000001 };
-  const struct ctl_format plain = { 0 }, color = { .color = true };
+  const struct ctl_event event = {CTL_EVENT_DECISION, "/org/phonebind1/terminal/bb11bb22cc33dd44",
+                                  "pending", "releasing", 1700000001};
+  const struct ctl_format plain = {0}, color = {.color = true};
   char *text = NULL;
   (void)state;
 
   CAPTURE(text, ctl_print_list(out, t, 2, &plain));
-  assert_string_equal(text, "ID        DECISION  REASON           VENDOR  MODEL    SERIAL\n"
-                            "aa11bb22  pending   account-refused  Google  Pixel 7  R58M41ABCDE\n"
-                            "bb11bb22  pending   releasing        Google  Pixel 8  R58M41FGHIJ\n");
+  assert_string_equal(text,
+                      "ID        DECISION  REASON           VENDOR  MODEL    SERIAL\n"
+                      "aa11bb22  pending   account-refused  Google  Pixel 7  R58M41ABCDE\n"
+                      "bb11bb22  pending   releasing        Google  Pixel 8  R58M41FGHIJ\n");
   free(text);
   CAPTURE(text, ctl_print_list(out, t, 2, &color));
   assert_non_null(strstr(text, "bb11bb22  \033[33mpending\033[0m   releasing        Google"));

@@ -40,8 +40,8 @@ static void test_match(void **state)
 
 static void test_sort(void **state)
 {
-  struct ctl_terminal t[] = { T("cc"), T("aa11ffff00001111"), T("bb00000000000000"),
-                              T("aa11bb22cc33dd44") };
+  struct ctl_terminal t[] = {T("cc"), T("aa11ffff00001111"), T("bb00000000000000"),
+                             T("aa11bb22cc33dd44")};
   (void)state;
   ctl_terminals_sort(t, 4);
   assert_string_equal(t[0].id, "aa11bb22cc33dd44");
@@ -53,6 +53,6 @@ static void test_sort(void **state)
 
 int main(void)
 {
-  const struct CMUnitTest tests[] = { cmocka_unit_test(test_match), cmocka_unit_test(test_sort) };
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_match), cmocka_unit_test(test_sort)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,10 +61,10 @@ static void test_shorten(void **state)
 
 static void test_unique_prefix(void **state)
 {
-  const char *distinct[] = { "0123456789abcdef", "fedcba9876543210" };
-  const char *close[] = { "aa11bb22cc33dd44", "aa11bb22cc0000ff", "0000000000000000" };
-  const char *nested[] = { "abcdefghij", "abcdefghijkl" };
-  const char *utf8[] = { "aaaaaaaa\xc3\xa9x", "aaaaaaaa\xc3\xa8x" };
+  const char *distinct[] = {"0123456789abcdef", "fedcba9876543210"};
+  const char *close[] = {"aa11bb22cc33dd44", "aa11bb22cc0000ff", "0000000000000000"};
+  const char *nested[] = {"abcdefghij", "abcdefghijkl"};
+  const char *utf8[] = {"aaaaaaaa\xc3\xa9x", "aaaaaaaa\xc3\xa8x"};
   (void)state;
   assert_int_equal(ctl_unique_prefix_len(NULL, 0, 8), 8);
   assert_int_equal(ctl_unique_prefix_len(distinct, 1, 8), 8);
@@ -79,7 +79,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_width),
-    cmocka_unit_test(test_redact),        cmocka_unit_test(test_shorten),
+    cmocka_unit_test(test_redact),
+    cmocka_unit_test(test_shorten),
     cmocka_unit_test(test_unique_prefix),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

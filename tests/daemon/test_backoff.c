@@ -63,9 +63,8 @@ static void test_bad_parameters(void **state)
 
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_sequence),
-                                     cmocka_unit_test(test_many_failures_stay_capped),
-                                     cmocka_unit_test(test_jitter_at_the_cap),
-                                     cmocka_unit_test(test_bad_parameters)};
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_sequence), cmocka_unit_test(test_many_failures_stay_capped),
+    cmocka_unit_test(test_jitter_at_the_cap), cmocka_unit_test(test_bad_parameters)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,8 @@ struct row {
   int announcements; /* over the whole sequence */
 };
 
+/* One row a line or two, as a table reads best. */
+/* clang-format off */
 static const struct row rows[] = {
   {"no identifier", {INPUT_NO_IDENTIFIER}, 1, DECISION_UNIDENTIFIED, REASON_NO_IDENTIFIER, true,
    ACTION_RESET_BACKOFF, 1},
@@ -191,6 +193,7 @@ static const struct row rows[] = {
   {"a claim answer while looking up is ignored", {INPUT_LOCAL_MISS, INPUT_CLAIM_BOUND}, 2,
    DECISION_NONE, REASON_NONE, false, 0, 0},
 };
+/* clang-format on */
 
 static void test_table(void **state)
 {
@@ -206,9 +209,8 @@ static void test_table(void **state)
       decide_step(&st, row->inputs[j], &out);
       announcements += out.announce;
     }
-    if (st.decision != row->decision || st.reason != row->reason ||
-        out.announce != row->announce || out.actions != row->actions ||
-        announcements != row->announcements)
+    if (st.decision != row->decision || st.reason != row->reason || out.announce != row->announce ||
+        out.actions != row->actions || announcements != row->announcements)
       fail_msg("row \"%s\": got %s/%s announce=%d actions=%#x announcements=%d", row->name,
                decision_name(st.decision), reason_name(st.reason), out.announce, out.actions,
                announcements);

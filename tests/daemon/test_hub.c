@@ -51,24 +51,54 @@ struct world {
 static int dummy_store; /* a store the fakes stand for */
 #define STORE ((struct store *)&dummy_store)
 
+static struct releaser *new_releaser(struct world *w)
+{
+  const struct releaser_options options = {
+    .base = w->base,
+    .store = STORE,
+    .seq = &w->seq,
+    .retry_initial_s = 0.01,
+    .retry_max_s = 0.04,
+    .clock = &fake_clock,
+    .name_of = handle_name_of,
+    .userdata = &w->key,
+  };
+
+  return releaser_new(&options);
+}
+
+static struct terminals *new_terminals(struct world *w)
+{
+  const struct hub deps = {
+    .base = w->base,
+    .store = STORE,
+    .releaser = w->releaser,
+    .seq = &w->seq,
+    .clock = &fake_clock,
+    .handle_key = &w->key,
+    .config = &w->config,
+  };
+
+  return terminals_new(&deps);
+}
+
 static int setup(void **state)
 {
   struct world *w = calloc(1, sizeof *w);
 
   fakes_reset();
   w->base = event_base_new();
-  w->config = (struct daemon_config){.registry = (char *)"http://registry.test",
-                                     .identifier = TERMINAL_ID_RULE_SERIAL,
-                                     .retry_initial_s = 0.01, .retry_max_s = 0.04};
+  w->config = (struct daemon_config){
+    .registry = (char *)"http://registry.test",
+    .identifier = TERMINAL_ID_RULE_SERIAL,
+    .retry_initial_s = 0.01,
+    .retry_max_s = 0.04,
+  };
   memset(w->key.bytes, 7, sizeof w->key.bytes);
   seq_counter_init(&w->seq, STORE);
-  w->releaser = releaser_new(&(struct releaser_options){
-    .base = w->base, .store = STORE, .seq = &w->seq, .retry_initial_s = 0.01,
-    .retry_max_s = 0.04, .clock = &fake_clock, .name_of = handle_name_of, .userdata = &w->key});
+  w->releaser = new_releaser(w);
   releaser_set_account(w->releaser, fake_account);
-  w->terminals = terminals_new(&(struct hub){
-    .base = w->base, .store = STORE, .releaser = w->releaser, .seq = &w->seq,
-    .clock = &fake_clock, .handle_key = &w->key, .config = &w->config});
+  w->terminals = new_terminals(w);
   terminals_bus_handlers(w->terminals, &w->bus);
   *state = w;
   return 0;
@@ -89,9 +119,14 @@ static void attach(struct world *w, const char *port, const char *serial, const 
 {
   char syspath[64];
   const struct phone_info info = {
-    .vendor_id = (char *)"18d1", .product_id = (char *)"4ee1", .vendor = (char *)"Google",
-    .model = (char *)"Pixel 7", .serial = (char *)serial, .devnode = (char *)"",
-    .busnum = (char *)"1", .devnum = (char *)devnum,
+    .vendor_id = (char *)"18d1",
+    .product_id = (char *)"4ee1",
+    .vendor = (char *)"Google",
+    .model = (char *)"Pixel 7",
+    .serial = (char *)serial,
+    .devnode = (char *)"",
+    .busnum = (char *)"1",
+    .devnum = (char *)devnum,
   };
 
   snprintf(syspath, sizeof syspath, "/sys/devices/usb1/%s", port);
@@ -170,9 +205,8 @@ static void test_new_phone_claimed(void **state)
   fake_answer(last_call(FAKE_LOOKUP), 200, REGISTRY_STATUS_UNBOUND);
   assert_true(fake_calls[last_call(FAKE_CLAIM)].seq >= 1764000000000000ull);
   fake_answer(last_call(FAKE_CLAIM), 201, REGISTRY_STATUS_NONE);
-  expect_events((const char *[]){line("attached %s", h),
-                                 line("decision %s connect new-binding", h)},
-                2);
+  expect_events(
+    (const char *[]){line("attached %s", h), line("decision %s connect new-binding", h)}, 2);
   assert_true(fake_store_has("usb:18d1:NEW1"));
 }
 
@@ -183,9 +217,7 @@ static void test_known_phone_connects_at_once(void **state)
 
   fake_store_put("usb:18d1:KNOWN");
   attach(w, "1-1", "KNOWN", "5");
-  expect_events((const char *[]){line("attached %s", h),
-                                 line("decision %s connect known", h)},
-                2);
+  expect_events((const char *[]){line("attached %s", h), line("decision %s connect known", h)}, 2);
   fake_answer(last_call(FAKE_CLAIM), 200, REGISTRY_STATUS_NONE); /* confirmed: silent */
   assert_int_equal(fake_event_count, 2);
 }
@@ -276,8 +308,7 @@ static void test_forget_waits_for_the_call_in_flight(void **state)
   assert_true(fake_calls[last_call(FAKE_RELEASE)].seq > fake_calls[confirm].seq);
   fake_answer(last_call(FAKE_RELEASE), 204, REGISTRY_STATUS_NONE);
   assert_int_equal(forget_error, 0);
-  expect_events((const char *[]){line("attached %s", h),
-                                 line("decision %s connect known", h),
+  expect_events((const char *[]){line("attached %s", h), line("decision %s connect known", h),
                                  line("decision %s released forgotten", h)},
                 3);
   assert_false(fake_store_has("usb:18d1:FORGET"));
@@ -329,8 +360,7 @@ static void test_refused_token(void **state)
   fake_store_put("usb:18d1:REFUSED");
   attach(w, "1-1", "REFUSED", "2");
   fake_answer(last_call(FAKE_CLAIM), 401, REGISTRY_STATUS_NONE);
-  expect_events((const char *[]){line("attached %s", h),
-                                 line("decision %s connect known", h),
+  expect_events((const char *[]){line("attached %s", h), line("decision %s connect known", h),
                                  line("decision %s pending account-refused", h)},
                 3);
 }

@@ -55,8 +55,12 @@ static void on_done(const char *imei, void *userdata)
 }
 
 static const struct identity_device device = {
-  .syspath = "/sys/devices/fake/1-1", .vendor = "18d1", .product = "4ee1",
-  .serial = "0123456789ABCDEF", .busnum = "1", .devnum = "7",
+  .syspath = "/sys/devices/fake/1-1",
+  .vendor = "18d1",
+  .product = "4ee1",
+  .serial = "0123456789ABCDEF",
+  .busnum = "1",
+  .devnum = "7",
 };
 
 static double run(const char *command, long timeout_ms, struct result *result)
@@ -100,15 +104,17 @@ static void test_answers(void **state)
   /* the daemon's channels to systemd and its credentials stay its own */
   setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
   setenv("CREDENTIALS_DIRECTORY", "/run/credentials/phonebindd.service", 1);
-  expect("[ -z \"$NOTIFY_SOCKET$CREDENTIALS_DIRECTORY\" ] && [ -n \"$PATH\" ] && "
-         "echo 490154203237518",
-         "490154203237518");
+  expect(
+    "[ -z \"$NOTIFY_SOCKET$CREDENTIALS_DIRECTORY\" ] && [ -n \"$PATH\" ] && "
+    "echo 490154203237518",
+    "490154203237518");
   unsetenv("NOTIFY_SOCKET");
   unsetenv("CREDENTIALS_DIRECTORY");
   /* the device is described in the environment */
-  expect("[ \"$PHONEBIND_VENDOR:$PHONEBIND_SERIAL:$PHONEBIND_DEVNUM\" = "
-         "18d1:0123456789ABCDEF:7 ] && echo 356938035643809",
-         "356938035643809");
+  expect(
+    "[ \"$PHONEBIND_VENDOR:$PHONEBIND_SERIAL:$PHONEBIND_DEVNUM\" = "
+    "18d1:0123456789ABCDEF:7 ] && echo 356938035643809",
+    "356938035643809");
 }
 
 static bool any_process_named(const char *marker)
@@ -156,8 +162,8 @@ static void test_cancel(void **state)
   struct identity_query *query;
   struct result result = {0};
   (void)state;
-  assert_int_equal(identity_helper_run(base, "sleep 32.5", &device, 5000, on_done, &result,
-                                       &query), 0);
+  assert_int_equal(identity_helper_run(base, "sleep 32.5", &device, 5000, on_done, &result, &query),
+                   0);
   identity_query_cancel(query);
   event_base_loop(base, EVLOOP_NONBLOCK);
   assert_false(result.done);
@@ -180,8 +186,8 @@ static void test_never_waits_on_the_loop(void **state)
   (void)state;
   blocking_waits = 0;
   run("sleep 33.5", 200, &result); /* killed at the timeout */
-  assert_int_equal(identity_helper_run(base, "sleep 33.6", &device, 5000, on_done, &result,
-                                       &query), 0);
+  assert_int_equal(identity_helper_run(base, "sleep 33.6", &device, 5000, on_done, &result, &query),
+                   0);
   identity_query_cancel(query); /* killed by a detach */
   event_base_dispatch(base);
   event_base_free(base);
@@ -190,9 +196,8 @@ static void test_never_waits_on_the_loop(void **state)
 
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_answers),
-                                     cmocka_unit_test(test_hang_is_killed),
-                                     cmocka_unit_test(test_cancel),
-                                     cmocka_unit_test(test_never_waits_on_the_loop)};
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_answers), cmocka_unit_test(test_hang_is_killed),
+    cmocka_unit_test(test_cancel), cmocka_unit_test(test_never_waits_on_the_loop)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

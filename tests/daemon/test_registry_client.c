@@ -157,9 +157,8 @@ static struct registry_client *client_for(struct event_base *base, int port, lon
 {
   char url[64];
   struct registry_client *client;
-  const struct registry_client_options options = {.url = url, .timeout_ms = timeout_ms,
-                                                  .max_in_flight = max_in_flight,
-                                                  .token = "t"};
+  const struct registry_client_options options = {
+    .url = url, .timeout_ms = timeout_ms, .max_in_flight = max_in_flight, .token = "t"};
   snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
   assert_int_equal(registry_client_new(base, &options, &client), 0);
   return client;
@@ -215,12 +214,15 @@ static void expect_bad_answer(const char *reply, size_t len, bool unreachable_ok
 static void test_garbage_and_errors(void **state)
 {
   static const char garbage[] = "\x16\x03\x01 this is not HTTP at all\r\n\r\n";
-  static const char server_error[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n"
-                                     "Connection: close\r\n\r\n{}";
-  static const char not_json[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: 9\r\nConnection: close\r\n\r\nnot json!";
-  static const char wrong_status[] = "HTTP/1.1 200 OK\r\nContent-Length: 23\r\n"
-                                     "Connection: close\r\n\r\n{\"status\":\"maybe-later\"}";
+  static const char server_error[] =
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n"
+    "Connection: close\r\n\r\n{}";
+  static const char not_json[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    "Content-Length: 9\r\nConnection: close\r\n\r\nnot json!";
+  static const char wrong_status[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 23\r\n"
+    "Connection: close\r\n\r\n{\"status\":\"maybe-later\"}";
   (void)state;
   expect_bad_answer(garbage, sizeof garbage - 1, true);
   expect_bad_answer(server_error, sizeof server_error - 1, false);
@@ -232,8 +234,8 @@ static void test_oversized_answer(void **state)
 {
   size_t body = 200 * 1024;
   char *reply = malloc(body + 256);
-  int n = snprintf(reply, 256, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                   body);
+  int n = snprintf(reply, 256,
+                   "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", body);
   (void)state;
   memset(reply + n, ' ', body);
   expect_bad_answer(reply, (size_t)n + body, false);
@@ -246,8 +248,8 @@ static int claim_unfenced(struct registry_client *client, const char *id, regist
   return registry_client_claim(client, id, 0, done, userdata, out_call);
 }
 
-static int release_unfenced(struct registry_client *client, const char *id,
-                            registry_done_fn done, void *userdata, struct registry_call **out_call)
+static int release_unfenced(struct registry_client *client, const char *id, registry_done_fn done,
+                            void *userdata, struct registry_call **out_call)
 {
   return registry_client_release(client, id, 0, done, userdata, out_call);
 }
@@ -263,8 +265,7 @@ static void fenced_once(struct peer *peer, const char *reply, bool release, uint
   client = client_for(base, peer->port, 2000, 4);
   *result = (struct result){0};
   if (release)
-    assert_int_equal(registry_client_release(client, "usb:18d1:X", seq, on_done, result, NULL),
-                     0);
+    assert_int_equal(registry_client_release(client, "usb:18d1:X", seq, on_done, result, NULL), 0);
   else
     assert_int_equal(registry_client_claim(client, "usb:18d1:X", seq, on_done, result, NULL), 0);
   run_until(base, &result->done, 5000);
@@ -276,11 +277,13 @@ static void fenced_once(struct peer *peer, const char *reply, bool release, uint
 
 static void test_fencing(void **state)
 {
-  static const char stale[] = "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\n"
-                              "Content-Length: 26\r\nConnection: close\r\n\r\n"
-                              "{\"error\":\"stale\",\"seq\":77}";
-  static const char created[] = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n"
-                                "Connection: close\r\n\r\n{}";
+  static const char stale[] =
+    "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\n"
+    "Content-Length: 26\r\nConnection: close\r\n\r\n"
+    "{\"error\":\"stale\",\"seq\":77}";
+  static const char created[] =
+    "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n"
+    "Connection: close\r\n\r\n{}";
   struct peer peer;
   struct result result;
   (void)state;
@@ -303,10 +306,12 @@ static void test_fencing(void **state)
  * says so and changes nothing) and which leave the outcome unknown. */
 static void test_not_done(void **state)
 {
-  static const char unavailable[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n"
-                                    "Connection: close\r\n\r\n{}";
-  static const char server_error[] = "HTTP/1.1 500 Internal Server Error\r\n"
-                                     "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+  static const char unavailable[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n"
+    "Connection: close\r\n\r\n{}";
+  static const char server_error[] =
+    "HTTP/1.1 500 Internal Server Error\r\n"
+    "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
   struct event_base *base = event_base_new();
   struct registry_client *client;
   struct peer peer;
@@ -339,9 +344,10 @@ static void test_not_done(void **state)
 
 static void test_long_queue(void **state)
 {
-  static const char unbound[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                "Content-Length: 20\r\nConnection: close\r\n\r\n"
-                                "{\"status\":\"unbound\"}";
+  static const char unbound[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    "Content-Length: 20\r\nConnection: close\r\n\r\n"
+    "{\"status\":\"unbound\"}";
   enum { CALLS = 300 };
   static struct result results[CALLS];
   struct event_base *base = event_base_new();
@@ -460,11 +466,12 @@ static pid_t registry_start(int *out_port, char *dir)
   snprintf(program, sizeof program, "%s/server/phonebind-registry", build ? build : "build");
   snprintf(listen_on, sizeof listen_on, "127.0.0.1:%d", *out_port);
   snprintf(db, sizeof db, "%s/registry.db", dir);
-  char *argv[] = {program, (char *)"--listen", listen_on, (char *)"--database", db,
-                  (char *)"--log-level", (char *)"error", NULL};
+  char *argv[] = {program, (char *)"--listen",    listen_on,       (char *)"--database",
+                  db,      (char *)"--log-level", (char *)"error", NULL};
   assert_int_equal(posix_spawn(&pid, program, NULL, NULL, argv, environ), 0);
   for (int i = 0; i < 200; i++) { /* wait until it accepts */
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*out_port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)*out_port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int s = socket(AF_INET, SOCK_STREAM, 0);
     int ok = connect(s, (struct sockaddr *)&addr, sizeof addr) == 0;
@@ -558,12 +565,17 @@ static void test_real_registry(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_refused),           cmocka_unit_test(test_silent_peer_times_out),
-    cmocka_unit_test(test_garbage_and_errors), cmocka_unit_test(test_oversized_answer),
-    cmocka_unit_test(test_in_flight_bound_and_cancel), cmocka_unit_test(test_real_registry),
-    cmocka_unit_test(test_fencing),           cmocka_unit_test(test_not_done),
+    cmocka_unit_test(test_refused),
+    cmocka_unit_test(test_silent_peer_times_out),
+    cmocka_unit_test(test_garbage_and_errors),
+    cmocka_unit_test(test_oversized_answer),
+    cmocka_unit_test(test_in_flight_bound_and_cancel),
+    cmocka_unit_test(test_real_registry),
+    cmocka_unit_test(test_fencing),
+    cmocka_unit_test(test_not_done),
     cmocka_unit_test(test_observer_sees_every_answer),
-    cmocka_unit_test(test_long_queue),        cmocka_unit_test(test_refused_handle_is_answered),
+    cmocka_unit_test(test_long_queue),
+    cmocka_unit_test(test_refused_handle_is_answered),
   };
   int r;
 

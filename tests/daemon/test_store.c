@@ -50,9 +50,12 @@ static int teardown(void **state)
 
 static struct store_entry entry(uint64_t t)
 {
-  return (struct store_entry){.vendor = (char *)"18d1", .model = (char *)"Pixel 7",
+  return (struct store_entry){.vendor = (char *)"18d1",
+                              .model = (char *)"Pixel 7",
                               .serial = (char *)"0123456789ABCDEF",
-                              .first_seen = t, .last_seen = t, .bound_since = t};
+                              .first_seen = t,
+                              .last_seen = t,
+                              .bound_since = t};
 }
 
 static void test_round_trip_and_update(void **state)
@@ -92,8 +95,7 @@ static void collect_release(const char *terminal_id, const char *account, uint64
   char *seen = userdata;
   size_t len = strlen(seen);
 
-  snprintf(seen + len, 256 - len, "%s %s %llu;", terminal_id, account,
-           (unsigned long long)since);
+  snprintf(seen + len, 256 - len, "%s %s %llu;", terminal_id, account, (unsigned long long)since);
 }
 
 static bool file_contains(const char *path, const char *needle)
@@ -200,7 +202,8 @@ static void test_read_only_store_answers_lookups(void **state)
   assert_int_equal(chmod(f->dir, 0555), 0);
   pid = fork();
   if (pid == 0) {
-    if (geteuid() == 0 && (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
+    if (geteuid() == 0 &&
+        (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
       _exit(9);
     _exit(read_only_checks(f->path));
   }

@@ -42,8 +42,14 @@ static struct settings parse(int argc, const char **argv, int expect)
 {
   struct settings settings = {"unset", 0};
   const struct cliconf conf = {
-    .program = "test", .options = options, .short_options = "c:k:hV", .section = "test",
-    .usage = "", .version = "", .set = set, .settings = &settings,
+    .program = "test",
+    .options = options,
+    .short_options = "c:k:hV",
+    .section = "test",
+    .usage = "",
+    .version = "",
+    .set = set,
+    .settings = &settings,
   };
 
   assert_int_equal(cliconf_parse(&conf, argc, (char **)argv), expect);
@@ -75,7 +81,7 @@ static void test_every_spelling_reads_the_file(void **state)
   snprintf(long_eq, sizeof long_eq, "--config=%s", path);
   snprintf(abbrev_eq, sizeof abbrev_eq, "--con=%s", path);
   const char *forms[][3] = {
-    {"prog", "-c", path},     {"prog", glued, NULL},  {"prog", long_eq, NULL},
+    {"prog", "-c", path},     {"prog", glued, NULL},     {"prog", long_eq, NULL},
     {"prog", "--conf", path}, {"prog", abbrev_eq, NULL}, {"prog", "--config", path},
   };
   for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {

@@ -79,7 +79,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sha256_vector), cmocka_unit_test(test_hmac_rfc4231_case2),
-    cmocka_unit_test(test_prepared_key_matches_one_shot),
-    cmocka_unit_test(test_hex_decode), cmocka_unit_test(test_random_and_compare)};
+    cmocka_unit_test(test_prepared_key_matches_one_shot), cmocka_unit_test(test_hex_decode),
+    cmocka_unit_test(test_random_and_compare)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

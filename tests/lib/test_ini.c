@@ -38,12 +38,14 @@ static char *write_temp(const char *text)
 static void test_parse(void **state)
 {
   struct seen seen = {""};
-  char *path = write_temp("# comment\nregistry = http://127.0.0.1:8470\n; other\n\n"
-                          "[daemon]\n  token-file=\"/etc/phonebind/token\"  \nempty =\n");
+  char *path = write_temp(
+    "# comment\nregistry = http://127.0.0.1:8470\n; other\n\n"
+    "[daemon]\n  token-file=\"/etc/phonebind/token\"  \nempty =\n");
   (void)state;
   assert_int_equal(ini_parse_file(path, collect, &seen, NULL), 0);
-  assert_string_equal(seen.text, "[]registry=http://127.0.0.1:8470;"
-                                 "[daemon]token-file=/etc/phonebind/token;[daemon]empty=;");
+  assert_string_equal(seen.text,
+                      "[]registry=http://127.0.0.1:8470;"
+                      "[daemon]token-file=/etc/phonebind/token;[daemon]empty=;");
   unlink(path);
   free(path);
 }
@@ -68,8 +70,7 @@ static void test_missing(void **state)
 
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse),
-                                     cmocka_unit_test(test_malformed),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_malformed),
                                      cmocka_unit_test(test_missing)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

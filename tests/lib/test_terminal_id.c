@@ -30,9 +30,13 @@ static void test_serial_usable(void **state)
     {"a", false},
     {"unknown", false},
     {"N/A", false},
-    {"ab,cd1234", false},    /* udev drops serials with commas */
-    {"ab\x01" "cd1234", false}, /* control character */
-    {"\xc3\xa9t\xc3\xa9" "123", false}, /* not ASCII */
+    {"ab,cd1234", false}, /* udev drops serials with commas */
+    {"ab\x01"
+     "cd1234",
+     false}, /* control character */
+    {"\xc3\xa9t\xc3\xa9"
+     "123",
+     false}, /* not ASCII */
     {"A1B2C3", true},
   };
   (void)state;
@@ -95,9 +99,8 @@ static void test_choose(void **state)
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char out[TERMINAL_ID_BUF];
-    enum terminal_id_kind kind = terminal_id_choose(cases[i].rule, cases[i].vendor,
-                                                    cases[i].serial, cases[i].imei, out,
-                                                    sizeof out);
+    enum terminal_id_kind kind = terminal_id_choose(cases[i].rule, cases[i].vendor, cases[i].serial,
+                                                    cases[i].imei, out, sizeof out);
     if (kind != cases[i].kind || strcmp(out, cases[i].expect) != 0)
       fail_msg("case %zu: got kind %d \"%s\", expected %d \"%s\"", i, kind, out, cases[i].kind,
                cases[i].expect);

@@ -300,7 +300,7 @@ enum who { NOBODY, US, THEM };
 /* One request of account "us" against a terminal in a known state. */
 struct fence_case {
   enum who before;
-  uint64_t before_seq; /* the binding's */
+  uint64_t before_seq;   /* the binding's */
   long long before_tomb; /* our tombstone's, or NO_TOMB */
   bool put;
   uint64_t sent; /* 0: no Phonebind-Seq */
@@ -375,9 +375,8 @@ static void put_state(struct backend *be, const struct fence_case *c, const uint
     assert_int_equal(release, RELEASE_NOT_BOUND);
   }
   if (c->before != NOBODY) {
-    assert_int_equal(be->ops->claim(be, t, c->before == US ? us : them, c->before_seq, 1, &claim,
-                                    NULL),
-                     0);
+    assert_int_equal(
+      be->ops->claim(be, t, c->before == US ? us : them, c->before_seq, 1, &claim, NULL), 0);
     assert_int_equal(claim, CLAIM_BOUND_NOW);
   }
 }
@@ -535,8 +534,8 @@ static void test_release_racing_claims(void **state)
   for (int round = 0; round < 20; round++) {
     snprintf(name, sizeof name, "raced-%d", round);
     for (int i = 0; i < FENCE_RACERS; i++) {
-      racers[i] = (struct fence_racer){
-        .be = f->be, .account = us, .seq = (uint64_t)i + 1, .start = &start};
+      racers[i] =
+        (struct fence_racer){.be = f->be, .account = us, .seq = (uint64_t)i + 1, .start = &start};
       hash_of(name, racers[i].terminal);
     }
     for (int i = 0; i < FENCE_RACERS; i++)

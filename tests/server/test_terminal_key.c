@@ -26,8 +26,8 @@ static void test_mode_table(void **state)
     mode_t mode;
     bool safe;
   } cases[] = {
-    {0600, true},  {0400, true},  {0640, true},  {0440, true},  {0700, true},
-    {0644, false}, {0604, false}, {0602, false}, {0601, false}, {0620, false},
+    {0600, true},  {0400, true},  {0640, true},  {0440, true},    {0700, true},
+    {0644, false}, {0604, false}, {0602, false}, {0601, false},   {0620, false},
     {0660, false}, {0666, false}, {0610, true},  {0100600, true}, {0100644, false},
   };
   (void)state;

@@ -87,8 +87,8 @@ static int record(enum fake_call_kind kind, const char *id, uint64_t seq, regist
 {
   size_t i = fake_call_count++;
 
-  fake_calls[i] = (struct fake_call){.kind = kind, .seq = seq, .done = done,
-                                     .userdata = userdata, .open = true};
+  fake_calls[i] =
+    (struct fake_call){.kind = kind, .seq = seq, .done = done, .userdata = userdata, .open = true};
   snprintf(fake_calls[i].id, sizeof fake_calls[i].id, "%s", id);
   handles[i].index = i;
   if (out_call)
@@ -135,15 +135,15 @@ static void deliver(size_t index, const struct registry_answer *answer)
 
 void fake_answer(size_t index, long http_status, enum registry_status status)
 {
-  const struct registry_answer answer = {.outcome = REGISTRY_ANSWERED, .http_status = http_status,
-                                         .status = status, .error = "ok"};
+  const struct registry_answer answer = {
+    .outcome = REGISTRY_ANSWERED, .http_status = http_status, .status = status, .error = "ok"};
   deliver(index, &answer);
 }
 
 void fake_answer_failure(size_t index, bool not_done)
 {
-  const struct registry_answer answer = {.outcome = REGISTRY_UNREACHABLE,
-                                         .error = "no answer", .not_done = not_done};
+  const struct registry_answer answer = {
+    .outcome = REGISTRY_UNREACHABLE, .error = "no answer", .not_done = not_done};
   deliver(index, &answer);
 }
 
@@ -184,8 +184,8 @@ int store_lookup_terminal(struct store *store, const char *terminal_id,
   (void)store;
   if (find(terminal_id) < 0)
     return 0;
-  *out_entry = (struct store_entry){.vendor = strdup("18d1"), .model = strdup(""),
-                                    .serial = strdup(""), .first_seen = 1};
+  *out_entry = (struct store_entry){
+    .vendor = strdup("18d1"), .model = strdup(""), .serial = strdup(""), .first_seen = 1};
   return 1;
 }
 

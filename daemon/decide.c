@@ -132,20 +132,27 @@ static void step_identifying(struct decide_state *state, enum decide_input input
   }
 }
 
-/* Answers common to every call in flight. True when handled. */
-static bool step_call_common(struct decide_state *state, enum decide_input input,
+/* Answers common to every call in flight. */
+static void step_call_common(struct decide_state *state, enum decide_input input,
                              struct decide_output *out)
 {
   switch (input) {
+  case INPUT_REMOTE_FAILED:
+    fail_remote(state, out, resting(state->phase));
+    break;
   case INPUT_REMOTE_REFUSED:
     refused(state, out);
-    return true;
+    break;
+  case INPUT_CLAIM_STALE: /* a claim's: the sequence moved above it */
+    if (state->phase != PHASE_LOOKING_UP)
+      out->actions |= ACTION_CLAIM;
+    break;
   case INPUT_NO_ACCOUNT:
     state->resume = state->phase;
     state->phase = PHASE_AWAITING_ACCOUNT;
-    return true;
+    break;
   default:
-    return false;
+    break;
   }
 }
 
@@ -163,9 +170,6 @@ static void step_looking_up(struct decide_state *state, enum decide_input input,
     break;
   case INPUT_REMOTE_BOUND_TO_OTHER:
     settle(state, out, DECISION_KEEP_EXISTING, REASON_BOUND_ELSEWHERE);
-    break;
-  case INPUT_REMOTE_FAILED:
-    fail_remote(state, out, PHASE_WAITING);
     break;
   default:
     step_call_common(state, input, out);
@@ -187,12 +191,6 @@ static void step_claiming(struct decide_state *state, enum decide_input input,
   case INPUT_CLAIM_CONFLICT:
     settle(state, out, DECISION_KEEP_EXISTING, REASON_RACE_LOST);
     break;
-  case INPUT_CLAIM_STALE:
-    out->actions |= ACTION_CLAIM;
-    break;
-  case INPUT_REMOTE_FAILED:
-    fail_remote(state, out, PHASE_WAITING);
-    break;
   default:
     step_call_common(state, input, out);
   }
@@ -211,12 +209,6 @@ static void step_confirming(struct decide_state *state, enum decide_input input,
   case INPUT_CLAIM_CONFLICT:
     out->actions |= ACTION_DROP_LOCAL;
     settle(state, out, DECISION_KEEP_EXISTING, REASON_REVOKED);
-    break;
-  case INPUT_CLAIM_STALE:
-    out->actions |= ACTION_CLAIM;
-    break;
-  case INPUT_REMOTE_FAILED:
-    fail_remote(state, out, PHASE_CONFIRM_WAITING);
     break;
   default:
     step_call_common(state, input, out);

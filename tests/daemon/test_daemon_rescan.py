@@ -144,7 +144,7 @@ class TerminalProperties(unittest.TestCase):
 
     def test_last_seen_is_signalled_attached_is_const(self):
         changes = []
-        self.scene.listener.connection.add_signal_receiver(
+        self.scene.listener.add_receiver(
             lambda iface, changed, invalidated, path=None: changes.append((path, dict(changed),
                                                                           list(invalidated))),
             signal_name="PropertiesChanged", dbus_interface="org.freedesktop.DBus.Properties",

@@ -82,9 +82,8 @@ class Recorder(pbdaemon.Listener):
         self.on_path = on_path
         super().__init__(bus)
         for member in ("TerminalAttached", "TerminalDetached", "Decision"):
-            self.connection.add_signal_receiver(
-                self._recorder(member), signal_name=member, dbus_interface=pbdaemon.MANAGER,
-                sender_keyword="sender")
+            self.add_receiver(self._recorder(member), signal_name=member,
+                              dbus_interface=pbdaemon.MANAGER, sender_keyword="sender")
         self.connection.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus", "GetId", "", [])
 

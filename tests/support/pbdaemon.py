@@ -96,35 +96,50 @@ def glib_thread():
     return _loop_thread
 
 
-def in_glib_thread(fn, timeout=5):
-    """Runs fn in the GLib thread and waits for it."""
+def in_glib_thread(fn, timeout=10):
+    """Runs fn in the GLib thread and waits for it; its exception is raised here."""
     done = threading.Event()
+    failed = []
 
     def run():
         try:
             fn()
+        except Exception as error:  # noqa: BLE001 - handed to the caller
+            failed.append(error)
         finally:
             done.set()
         return False
     glib_thread()
     GLib.idle_add(run)
-    done.wait(timeout)
+    if not done.wait(timeout):
+        raise TimeoutError("the GLib thread did not run the call")
+    if failed:
+        raise failed[0]
 
 
 class Listener:
     """Collects the daemon's signals on the private bus in the GLib thread."""
 
     def __init__(self, bus):
-        self.connection = dbus.bus.BusConnection(bus.address)
         self.events = []
         self.lock = threading.Condition()
-        for member in ("TerminalAttached", "TerminalDetached", "Decision"):
-            self.connection.add_signal_receiver(
-                self._handler(member), signal_name=member, dbus_interface=MANAGER)
-        glib_thread()
+        # Made in the GLib thread: a connection's watches join the main
+        # context as it is made, and libdbus aborts ("watch != NULL") when
+        # that races with the loop's dispatch in another thread.
+        in_glib_thread(lambda: self._connect(bus.address))
         # Round trip so the match rules are in place before anything happens.
         self.connection.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus", "GetId", "", [])
+
+    def _connect(self, address):
+        self.connection = dbus.bus.BusConnection(address)
+        for member in ("TerminalAttached", "TerminalDetached", "Decision"):
+            self.connection.add_signal_receiver(
+                self._handler(member), signal_name=member, dbus_interface=MANAGER)
+
+    def add_receiver(self, handler, **match):
+        """connection.add_signal_receiver, in the GLib thread (see __init__)."""
+        in_glib_thread(lambda: self.connection.add_signal_receiver(handler, **match))
 
     def _handler(self, member):
         def handle(*args):

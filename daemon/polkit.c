@@ -15,7 +15,10 @@ struct check {
   polkit_done_fn done;
   void *userdata;
   bool interactive; /* the caller allowed polkit to ask the user */
+  char *sender, *action;
 };
+
+static void check_free(struct check *check);
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
@@ -35,45 +38,67 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
   else if (challenge && !check->interactive)
     answer = POLKIT_NEEDS_INTERACTION;
   check->done(answer, check->userdata);
-  free(check);
+  check_free(check);
   return 0;
 }
 
-static bool caller_is_root(sd_bus_message *request)
+static int ask_polkit(sd_bus *bus, struct check *check)
 {
-  sd_bus_creds *creds = NULL;
-  uid_t euid = 1;
-  bool root;
-
-  if (sd_bus_query_sender_creds(request, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) < 0)
-    return false;
-  root = sd_bus_creds_get_euid(creds, &euid) >= 0 && euid == 0;
-  sd_bus_creds_unref(creds);
-  return root;
+  return sd_bus_call_method_async(
+    bus, NULL, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+    "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", on_reply, check,
+    "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", check->sender, check->action, 0,
+    check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
 }
 
+static void check_free(struct check *check)
+{
+  free(check->sender);
+  free(check->action);
+  free(check);
+}
+
+/* The bus driver's word on the caller's uid: root is allowed at once,
+ * anyone else is polkit's to judge. */
+static int on_uid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  struct check *check = userdata;
+  uint32_t uid = 1;
+
+  (void)ret_error;
+  if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "u", &uid) >= 0 &&
+      uid == 0) {
+    check->done(POLKIT_ALLOWED, check->userdata);
+    check_free(check);
+    return 0;
+  }
+  if (ask_polkit(sd_bus_message_get_bus(reply), check) < 0) {
+    log_warn("polkit: cannot ask; denying");
+    check->done(POLKIT_DENIED, check->userdata);
+    check_free(check);
+  }
+  return 0;
+}
+
+/* Both steps asynchronous: sd_bus_query_sender_creds would ask the bus
+ * driver for the uid synchronously, with the whole loop waiting. */
 int polkit_check(sd_bus *bus, sd_bus_message *request, const char *action, polkit_done_fn done,
                  void *userdata)
 {
-  struct check *check;
+  struct check *check = xmalloc(sizeof *check);
   int r;
 
-  if (caller_is_root(request)) {
-    done(POLKIT_ALLOWED, userdata);
-    return 0;
-  }
-  check = xmalloc(sizeof *check);
   *check = (struct check){
     .done = done,
     .userdata = userdata,
     .interactive = sd_bus_message_get_allow_interactive_authorization(request) > 0,
+    .sender = xstrdup(sd_bus_message_get_sender(request)),
+    .action = xstrdup(action),
   };
-  r = sd_bus_call_method_async(
-    bus, NULL, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-    "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", on_reply, check,
-    "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(request),
-    action, 0, check->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+  r = sd_bus_call_method_async(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "GetConnectionUnixUser", on_uid, check, "s",
+                               check->sender);
   if (r < 0)
-    free(check);
+    check_free(check);
   return r;
 }

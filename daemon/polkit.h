@@ -17,7 +17,7 @@ enum polkit_answer {
 
 typedef void (*polkit_done_fn)(enum polkit_answer answer, void *userdata);
 
-/* done runs once: at once for root, else when polkit answers. 0 or
- * -errno (then done is not run). */
+/* done runs once, from the loop: for root when the bus driver has said
+ * so, else when polkit answers. 0 or -errno (then done is not run). */
 int polkit_check(sd_bus *bus, sd_bus_message *request, const char *action, polkit_done_fn done,
                  void *userdata);

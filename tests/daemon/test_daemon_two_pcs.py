@@ -231,6 +231,43 @@ class Authorization(unittest.TestCase):
         self.assertNotEqual(code, 0, out)
         self.assertIn("Access denied", out)
 
+    def test_reset_account_is_privileged(self):
+        """ResetAccount, like Forget and Retry: refused to an unauthorized
+        caller, then (polkit allowing) carried out: here the account is
+        not refused, so the daemon's own answer comes back."""
+        code, out = as_nobody(self.scene.bus, "call", "org.phonebind1", "/org/phonebind1",
+                              "org.phonebind1.Manager", "ResetAccount")
+        self.assertNotEqual(code, 0)
+        self.assertIn("Access denied", out)
+        self.start_polkit(["org.phonebind1.manage"])
+        code, out = as_nobody(self.scene.bus, "call", "org.phonebind1", "/org/phonebind1",
+                              "org.phonebind1.Manager", "ResetAccount")
+        self.assertNotEqual(code, 0)
+        self.assertIn("has not refused", out)
+
+    def test_a_slow_polkit_blocks_nothing(self):
+        """Fault: polkit takes 2 s to answer. The check is asynchronous
+        (polkit's, and the bus driver's word on the caller's uid before
+        it): meanwhile other calls are answered and a new phone decided."""
+        self.start_polkit(["org.phonebind1.manage"])
+        self.mock_polkit_method("__import__('time').sleep(2); ret = (True, False, {})")
+        slow = subprocess.Popen(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl",
+             f"--address={self.scene.bus.address}", "--timeout=10", "call", "org.phonebind1",
+             "/org/phonebind1", "org.phonebind1.Manager", "Retry", "o", self.path],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"PATH": os.environ["PATH"]})
+        try:
+            time.sleep(0.3)  # the check is with polkit now
+            started = time.monotonic()
+            self.scene.listener.manager().ListTerminals()
+            _, other = self.scene.attach(serial="R58M41WHILE")
+            self.assertEqual(self.scene.listener.wait_decision(other)[2:],
+                             ("connect", "new-binding"))
+            self.assertLess(time.monotonic() - started, 1.5, "the loop waited for polkit")
+            self.assertIsNone(slow.poll(), "polkit answered sooner than it was told to")
+        finally:
+            self.assertEqual(slow.wait(10), 0)
+
     def call_retry(self, interactive):
         flag = "yes" if interactive else "no"
         return as_nobody(self.scene.bus, f"--allow-interactive-authorization={flag}", "call",

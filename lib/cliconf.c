@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static int ini_entry(const char *section, const char *key, const char *value, void *userdata)
@@ -83,7 +84,7 @@ int cliconf_parse(const struct cliconf *conf, int argc, char **argv)
       fprintf(stderr, "Try '%s --help'.\n", conf->program);
       return -1;
     }
-    if (opt != 'c' && conf->set(conf->settings, key, optarg) < 0)
+    if (opt != 'c' && conf->set(conf->settings, key, optarg ? optarg : "yes") < 0)
       return -1;
   }
   if (optind < argc) {
@@ -91,4 +92,21 @@ int cliconf_parse(const struct cliconf *conf, int argc, char **argv)
     return -1;
   }
   return 0;
+}
+
+int cliconf_parse_bool(const char *value, bool *out)
+{
+  static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+
+  for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+    if (strcasecmp(value, yes[i]) == 0) {
+      *out = true;
+      return 0;
+    }
+    if (strcasecmp(value, no[i]) == 0) {
+      *out = false;
+      return 0;
+    }
+  }
+  return -EINVAL;
 }

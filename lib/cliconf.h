@@ -4,6 +4,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <stdbool.h>
 
 struct cliconf {
   const char *program;          /* for messages */
@@ -25,6 +26,11 @@ int cliconf_parse(const struct cliconf *conf, int argc, char **argv);
 
 /* The --config path in argv, else the default if it exists, else NULL. */
 const char *cliconf_config_path(const struct cliconf *conf, int argc, char **argv);
+
+/* A boolean setting: yes/no, true/false, 1/0 (any case). 0 or -EINVAL. A
+ * flag given alone (an optional_argument option without its =VALUE)
+ * reaches conf->set as "yes". */
+int cliconf_parse_bool(const char *value, bool *out);
 
 /* Reads the INI file alone (for a reload); 0 or -1 after an error was printed. */
 int cliconf_load_file(const struct cliconf *conf, const char *path);

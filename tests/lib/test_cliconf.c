@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,61 @@ static void test_missing_file_is_an_error(void **state)
   parse(2, argv, -1);
 }
 
+static void test_booleans(void **state)
+{
+  static const struct {
+    const char *text;
+    int r;
+    bool value;
+  } rows[] = {
+    {"yes", 0, true},    {"TRUE", 0, true}, {"1", 0, true},        {"no", 0, false},
+    {"False", 0, false}, {"0", 0, false},   {"y", -EINVAL, false}, {"", -EINVAL, false},
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    bool value = !rows[i].value;
+    assert_int_equal(cliconf_parse_bool(rows[i].text, &value), rows[i].r);
+    if (rows[i].r == 0)
+      assert_int_equal(value, rows[i].value);
+  }
+}
+
+static char last_flag[32];
+
+static int set_flag(void *userdata, const char *key, const char *value)
+{
+  (void)userdata;
+  (void)key;
+  snprintf(last_flag, sizeof last_flag, "%s", value);
+  return 0;
+}
+
+/* "--flag" alone means yes; "--flag=no" says no. */
+static void test_optional_flag(void **state)
+{
+  static const struct option flag_options[] = {{"flag", optional_argument, NULL, 'f'},
+                                               {NULL, 0, NULL, 0}};
+  const struct cliconf conf = {.program = "test",
+                               .options = flag_options,
+                               .short_options = "",
+                               .section = "test",
+                               .set = set_flag};
+  const char *alone[] = {"prog", "--flag"}, *with_no[] = {"prog", "--flag=no"};
+  (void)state;
+  assert_int_equal(cliconf_parse(&conf, 2, (char **)alone), 0);
+  assert_string_equal(last_flag, "yes");
+  assert_int_equal(cliconf_parse(&conf, 2, (char **)with_no), 0);
+  assert_string_equal(last_flag, "no");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_every_spelling_reads_the_file),
     cmocka_unit_test(test_flags_override_the_file),
     cmocka_unit_test(test_missing_file_is_an_error),
+    cmocka_unit_test(test_booleans),
+    cmocka_unit_test(test_optional_flag),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,10 @@
 #include "log.h"
 #include "registry_client.h"
 #include "secret_file.h"
+#include "uri_mask.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,10 +166,14 @@ static void on_timer(evutil_socket_t fd, short events, void *arg)
 }
 
 /* Warned once; the retries after it are debug lines. */
-static void retry_shadow(struct account *account, const char *why)
+static void retry_shadow(struct account *account, const char *why, unsigned retry_after_s)
 {
   double delay = backoff_next_delay(&account->backoff, clock_random(account->clock));
-  struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
+  struct timeval tv;
+
+  if (delay < retry_after_s) /* 429: the registry limits account creation */
+    delay = retry_after_s;
+  tv = clock_timeval(delay);
   bool first = account->state != ACCOUNT_UNREACHABLE;
 
   log_msg(first ? LOG_WARNING : LOG_DEBUG,
@@ -190,7 +194,7 @@ static void on_shadow(const struct registry_answer *answer, void *userdata)
 
   account->request = NULL;
   if (answer->outcome != REGISTRY_ANSWERED) {
-    retry_shadow(account, answer->error);
+    retry_shadow(account, answer->error, answer->retry_after_s);
     return;
   }
   line = xasprintf("%s %s", answer->account, answer->token);
@@ -205,7 +209,7 @@ static void request_shadow(struct account *account)
   int r = registry_client_create_account(account->registry, on_shadow, account, &account->request);
 
   if (r < 0)
-    retry_shadow(account, strerror(-r));
+    retry_shadow(account, strerror(-r), 0);
 }
 
 /* A configured account's token: the file named, else systemd's
@@ -255,7 +259,7 @@ struct account *account_new(const struct account_options *options)
   account->state_dir = copy_or_null(options->state_dir);
   account->token_file = copy_or_null(options->token_file);
   account->name = copy_or_null(options->name);
-  account->registry_url = copy_or_null(options->registry_url);
+  account->registry_url = uri_mask_credentials(options->registry_url); /* for the log */
   account->state = ACCOUNT_REQUESTING;
   backoff_init(&account->backoff, options->retry_initial_s, options->retry_max_s);
   account->timer = evtimer_new(options->base, on_timer, account);

@@ -108,12 +108,16 @@ int bus_open(struct event_base *base, struct bus **out_bus)
   return 0;
 }
 
-int bus_serve(struct bus *bus, const struct bus_handlers *handlers)
+int bus_serve(struct bus *bus, const struct bus_handlers *handlers,
+              const struct bus_options *options)
 {
   int r;
 
   bus->handlers = *handlers;
+  bus->options = *options;
   r = bus_manager_export(bus);
+  if (r >= 0 && options->hide_serials)
+    r = bus_callers_watch(bus);
   if (r >= 0)
     r = bus_terminals_export(bus);
   if (r >= 0)
@@ -136,6 +140,7 @@ void bus_free(struct bus *bus)
     event_free(bus->io);
   if (bus->timer)
     event_free(bus->timer);
+  bus_callers_free(bus);
   free(bus);
 }
 

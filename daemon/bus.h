@@ -42,11 +42,16 @@ struct bus_handlers {
   void *resumed_userdata;
 };
 
+struct bus_options {
+  bool hide_serials; /* Serial only to root (hide-serials = yes) */
+};
+
 /* Connects (DBUS_SYSTEM_BUS_ADDRESS or the system bus). 0 or -errno. */
 int bus_open(struct event_base *base, struct bus **out_bus);
 /* Exports the objects and takes the name; calls are answered from now on.
  * 0 or -errno. */
-int bus_serve(struct bus *bus, const struct bus_handlers *handlers);
+int bus_serve(struct bus *bus, const struct bus_handlers *handlers,
+              const struct bus_options *options);
 void bus_free(struct bus *bus);
 
 /* All of these do nothing when bus is NULL. */

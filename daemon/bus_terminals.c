@@ -78,6 +78,13 @@ static int append_device_string(sd_bus_message *reply, const char *value)
   return sd_bus_message_append(reply, "s", shown);
 }
 
+/* hide-serials: a phone's serial says who owns it; unprivileged local
+ * users see an empty string. */
+static bool userdata_hides_serial(struct bus *bus)
+{
+  return bus->options.hide_serials && !bus_caller_is_root(bus);
+}
+
 static int prop_terminal(sd_bus *b, const char *path, const char *iface, const char *property,
                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -93,7 +100,7 @@ static int prop_terminal(sd_bus *b, const char *path, const char *iface, const c
   if (strcmp(property, "Model") == 0)
     return append_device_string(reply, view.model);
   if (strcmp(property, "Serial") == 0)
-    return append_device_string(reply, view.serial);
+    return append_device_string(reply, userdata_hides_serial(userdata) ? "" : view.serial);
   if (strcmp(property, "Decision") == 0)
     return sd_bus_message_append(reply, "s", view.decision);
   if (strcmp(property, "Reason") == 0)

@@ -17,9 +17,11 @@ static const char usage[] =
   "Usage: phonebindd [OPTION]...\n"
   "Decides whether an attached phone may be bound to this PC's client and\n"
   "announces the decision on the D-Bus system bus (org.phonebind1).\n\n"
-  "  -c, --config FILE           settings file (default " DEFAULT_CONFIG
-  ")\n"
+  "  -c, --config FILE           settings file (default /etc/phonebind/phonebindd.conf)\n"
   "  -r, --registry URL          the registry (default http://127.0.0.1:8470)\n"
+  "      --registry-ca FILE      verify the registry's certificate by this CA\n"
+  "      --registry-pin PIN      and pin its public key (sha256//BASE64)\n"
+  "      --allow-insecure-registry[=yes|no]  allow an http:// registry off loopback\n"
   "  -s, --state-dir DIR         local store and keys (default $STATE_DIRECTORY,\n"
   "                              else /var/lib/phonebind)\n"
   "  -i, --identity-helper CMD   program that prints a phone's IMEI\n"
@@ -32,6 +34,7 @@ static const char usage[] =
   "      --helper-timeout MS     identity helper time limit (5000)\n"
   "      --registry-timeout MS   registry request time limit (5000)\n"
   "      --log-level LEVEL       error, warning, info or debug (info)\n"
+  "      --hide-serials[=yes|no] show phones' serials to privileged callers only\n"
   "  -h, --help                  show this help\n"
   "  -V, --version               show the version\n";
 
@@ -49,6 +52,10 @@ static const struct option options[] = {
   {"helper-timeout", required_argument, NULL, 7},
   {"registry-timeout", required_argument, NULL, 8},
   {"log-level", required_argument, NULL, 9},
+  {"registry-ca", required_argument, NULL, 10},
+  {"registry-pin", required_argument, NULL, 11},
+  {"allow-insecure-registry", optional_argument, NULL, 12},
+  {"hide-serials", optional_argument, NULL, 13},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
   {NULL, 0, NULL, 0},
@@ -92,6 +99,25 @@ static int set_number(struct daemon_config *config, const char *key, const char 
   return 0;
 }
 
+static bool is_number_key(const char *key)
+{
+  static const char *const keys[] = {"retry-initial", "retry-max", "max-in-flight",
+                                     "helper-timeout", "registry-timeout"};
+
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (strcmp(key, keys[i]) == 0)
+      return true;
+  return false;
+}
+
+static int set_bool(const char *key, const char *value, bool *out)
+{
+  if (cliconf_parse_bool(value, out) == 0)
+    return 0;
+  log_err("%s must be yes or no, not \"%s\"", key, value);
+  return -EINVAL;
+}
+
 static int config_set(void *settings, const char *key, const char *value)
 {
   struct daemon_config *config = settings;
@@ -106,6 +132,14 @@ static int config_set(void *settings, const char *key, const char *value)
     replace(&config->account, value);
   else if (strcmp(key, "token-file") == 0)
     replace(&config->token_file, value);
+  else if (strcmp(key, "registry-ca") == 0)
+    replace(&config->registry_ca, value);
+  else if (strcmp(key, "registry-pin") == 0)
+    replace(&config->registry_pin, value);
+  else if (strcmp(key, "allow-insecure-registry") == 0)
+    return set_bool(key, value, &config->allow_insecure_registry);
+  else if (strcmp(key, "hide-serials") == 0)
+    return set_bool(key, value, &config->hide_serials);
   else if (strcmp(key, "identifier") == 0) {
     if (terminal_id_rule_from_name(value, &config->identifier) < 0) {
       log_err("identifier must be \"serial\" or \"imei\", not \"%s\"", value);
@@ -117,7 +151,7 @@ static int config_set(void *settings, const char *key, const char *value)
       log_err("unknown log level \"%s\"", value);
       return -EINVAL;
     }
-  } else if (strstr("retry-initial retry-max max-in-flight helper-timeout registry-timeout", key)) {
+  } else if (is_number_key(key)) {
     return set_number(config, key, value);
   } else {
     log_err("unknown setting \"%s\"", key);
@@ -159,6 +193,8 @@ int daemon_config_parse(int argc, char **argv, struct daemon_config *config)
 void daemon_config_clear(struct daemon_config *config)
 {
   free(config->registry);
+  free(config->registry_ca);
+  free(config->registry_pin);
   free(config->state_dir);
   free(config->identity_helper);
   free(config->token_file);

@@ -2,10 +2,16 @@
  * same names. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "terminal_id.h"
 
 struct daemon_config {
-  char *registry; /* base URL */
+  char *registry;               /* base URL */
+  char *registry_ca;            /* a CA file to verify it by, instead of the system's */
+  char *registry_pin;           /* sha256//BASE64 of its public key, or NULL */
+  bool allow_insecure_registry; /* http:// off loopback */
+  bool hide_serials;            /* Serial only to privileged callers */
   char *state_dir;
   char *identity_helper; /* shell command or NULL */
   char *token_file;      /* the account's token, a file of its own */

@@ -17,6 +17,7 @@
 #include "store.h"
 #include "terminals.h"
 #include "udev_watch.h"
+#include "uri_mask.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -120,6 +121,26 @@ static void on_watchdog(evutil_socket_t fd, short events, void *arg)
   sd_notify(0, "WATCHDOG=1");
 }
 
+/* Tokens in clear text to a host off this machine, only when asked for. */
+static int check_registry_url(const struct daemon_config *config)
+{
+  _cleanup_free_ char *shown = uri_mask_credentials(config->registry);
+
+  if (registry_url_is_tls(config->registry))
+    return 0;
+  if (config->registry_pin) {
+    log_err("registry-pin needs an https:// registry, not %s", shown);
+    return -EINVAL;
+  }
+  if (registry_url_is_loopback(config->registry) || config->allow_insecure_registry)
+    return 0;
+  log_err(
+    "refusing the registry %s: plain http:// off this machine would carry the account's "
+    "token in clear text; use https://, or set allow-insecure-registry = yes",
+    shown);
+  return -EINVAL;
+}
+
 static struct account *new_account(struct daemon *daemon)
 {
   const struct daemon_config *config = &daemon->config;
@@ -163,14 +184,19 @@ static int build(struct daemon *daemon)
     .url = config->registry,
     .timeout_ms = config->registry_timeout_ms,
     .max_in_flight = config->max_in_flight,
+    .ca_file = config->registry_ca,
+    .pinned_key = config->registry_pin,
   };
-  int r;
+  int r = check_registry_url(config);
 
+  if (r < 0)
+    return r;
   open_store(daemon);
   seq_counter_init(&daemon->seq, daemon->store);
   r = registry_client_new(daemon->base, &registry, &daemon->registry);
   if (r < 0) {
-    log_err("registry URL \"%s\" is not usable: expected http:// or https://", config->registry);
+    _cleanup_free_ char *shown = uri_mask_credentials(config->registry);
+    log_err("registry URL \"%s\" is not usable: expected http:// or https://", shown);
     return r;
   }
   daemon->account = new_account(daemon);
@@ -220,7 +246,8 @@ static int wire(struct daemon *daemon)
   terminals_bus_handlers(daemon->terminals, &bus_handlers);
   bus_handlers.resumed = udev_watch_resumed;
   bus_handlers.resumed_userdata = daemon->watch;
-  r = bus_serve(daemon->bus, &bus_handlers);
+  r = bus_serve(daemon->bus, &bus_handlers,
+                &(struct bus_options){.hide_serials = daemon->config.hide_serials});
   if (r < 0)
     log_err("cannot take org.phonebind1 on the system bus: %s", strerror(-r));
   return r;
@@ -291,10 +318,10 @@ static void stop(struct daemon *daemon)
 static void announce_ready(struct daemon *daemon)
 {
   size_t attached = terminals_count(daemon->terminals);
+  _cleanup_free_ char *registry = uri_mask_credentials(daemon->config.registry);
 
   log_info("phonebindd %s ready: %zu phone%s attached, registry %s%s", PHONEBIND_VERSION, attached,
-           attached == 1 ? "" : "s", daemon->config.registry,
-           daemon->store ? "" : ", no local store (degraded)");
+           attached == 1 ? "" : "s", registry, daemon->store ? "" : ", no local store (degraded)");
   sd_notifyf(0, "READY=1\nSTATUS=Watching for phones (%zu attached at start)", attached);
 }
 

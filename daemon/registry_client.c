@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 #include <sys/queue.h>
 
 #define ANSWER_MAX (64 * 1024)
@@ -34,6 +36,7 @@ struct registry_call {
   char *body;
   size_t body_len;
   bool body_overflow;
+  unsigned retry_after_s; /* from the answer's Retry-After header */
   enum { CALL_WAITING, CALL_RUNNING, CALL_FAILED } where;
   TAILQ_ENTRY(registry_call) link;
 };
@@ -44,7 +47,7 @@ struct registry_client {
   struct event_base *base;
   CURLM *multi;
   struct event *timer;
-  char *url, *token;
+  char *url, *token, *ca_file, *pinned_key;
   long timeout_ms;
   registry_observe_fn observe;
   void *observe_userdata;
@@ -111,6 +114,31 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
   memcpy(call->body + call->body_len, data, len);
   call->body_len += len;
   call->body[call->body_len] = '\0';
+  return len;
+}
+
+/* Retry-After in seconds (the HTTP-date form is not used by the
+ * registry, and is taken as no hint at all); capped at an hour. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+  struct registry_call *call = userdata;
+  size_t len = size * nmemb;
+  static const char name[] = "retry-after:";
+  unsigned long seconds;
+  char value[16], *end;
+
+  if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+    size_t n = len - (sizeof name - 1);
+    if (n >= sizeof value)
+      n = sizeof value - 1;
+    memcpy(value, data + sizeof name - 1, n);
+    value[n] = '\0';
+    seconds = strtoul(value, &end, 10);
+    while (*end == ' ' || *end == '\r' || *end == '\n')
+      end++;
+    if (end != value && *end == '\0')
+      call->retry_after_s = seconds > 3600 ? 3600 : (unsigned)seconds;
+  }
   return len;
 }
 
@@ -212,6 +240,8 @@ static void deliver(struct registry_call *call, CURLcode result)
   json_t *json = NULL;
 
   curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &answer.http_status);
+  if (answer.http_status == 429 || answer.http_status == 503)
+    answer.retry_after_s = call->retry_after_s;
   if (call->body_overflow) {
     answer.outcome = REGISTRY_BAD_ANSWER;
     answer.error = "answer too large";
@@ -223,7 +253,9 @@ static void deliver(struct registry_call *call, CURLcode result)
     answer.not_done = never_sent(result);
   } else if (!status_expected(call->kind, answer.http_status)) {
     answer.outcome = REGISTRY_BAD_ANSWER;
-    answer.error = answer.http_status >= 500 ? "server error" : "unexpected status";
+    answer.error = answer.http_status == 429   ? "too many requests"
+                   : answer.http_status >= 500 ? "server error"
+                                               : "unexpected status";
     answer.not_done = answer.http_status == 503;
   } else {
     bool parsed;
@@ -376,6 +408,13 @@ static CURL *easy_new(struct registry_call *call, const char *method, const char
   curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
+  curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  if (call->client->ca_file)
+    curl_easy_setopt(easy, CURLOPT_CAINFO, call->client->ca_file);
+  if (call->client->pinned_key)
+    curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, call->client->pinned_key);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, call->client->timeout_ms);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
@@ -516,6 +555,8 @@ int registry_client_new(struct event_base *base, const struct registry_client_op
     url_len--;
   client->url = xstrndup(options->url, url_len);
   client->token = options->token ? xstrdup(options->token) : NULL;
+  client->ca_file = options->ca_file ? xstrdup(options->ca_file) : NULL;
+  client->pinned_key = options->pinned_key ? xstrdup(options->pinned_key) : NULL;
   client->timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 5000;
   client->max_in_flight = options->max_in_flight > 0 ? options->max_in_flight : 32;
   client->multi = curl_multi_init();
@@ -556,5 +597,39 @@ void registry_client_free(struct registry_client *client)
     event_free(client->failed_event);
   free(client->url);
   free(client->token);
+  free(client->ca_file);
+  free(client->pinned_key);
   free(client);
+}
+
+/* The host of a URL by libcurl's own parser, so that the check reads the
+ * URL as the requests will. */
+static char *url_host(const char *url)
+{
+  CURLU *parsed = curl_url();
+  char *host = NULL, *copy = NULL;
+
+  if (parsed && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+    copy = xstrdup(host);
+  curl_free(host);
+  curl_url_cleanup(parsed);
+  return copy;
+}
+
+bool registry_url_is_loopback(const char *url)
+{
+  _cleanup_free_ char *host = url_host(url);
+  struct in_addr v4;
+
+  if (!host)
+    return false;
+  if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+    return true;
+  return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+bool registry_url_is_tls(const char *url)
+{
+  return strncasecmp(url, "https://", 8) == 0;
 }

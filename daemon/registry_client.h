@@ -38,7 +38,8 @@ struct registry_answer {
    * releases are judged this strictly (they never reuse a connection,
    * so a connection refused cannot hide a request sent before it). */
   bool not_done;
-  uint64_t stale_seq; /* claim and release: 409 "stale", the registry's sequence; else 0 */
+  uint64_t stale_seq;     /* claim and release: 409 "stale", the registry's sequence; else 0 */
+  unsigned retry_after_s; /* 429 or 503: the registry's Retry-After (seconds); else 0 */
 };
 
 /* Statuses per call when outcome is REGISTRY_ANSWERED:
@@ -56,7 +57,15 @@ struct registry_client_options {
   const char *token;      /* bearer token; NULL until an account exists; copied */
   long timeout_ms;        /* whole request; 0 means 5000 */
   unsigned max_in_flight; /* concurrent requests; more are queued in order; 0 means 32 */
+  const char *ca_file;    /* verify https:// by this CA instead of the system's; copied */
+  const char *pinned_key; /* and its public key (libcurl's sha256//BASE64 form); copied */
 };
+
+/* True when url names a loopback host (127.0.0.0/8, ::1, localhost):
+ * plain http:// is allowed there only, unless the administrator says. */
+bool registry_url_is_loopback(const char *url);
+/* True for an https:// URL. */
+bool registry_url_is_tls(const char *url);
 
 int registry_client_new(struct event_base *base, const struct registry_client_options *options,
                         struct registry_client **out_client);

@@ -11,7 +11,6 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,11 +88,12 @@ static void finish(struct release *release, enum release_outcome outcome, int er
     fn(outcome, error, userdata);
 }
 
-static void schedule(struct release *release)
+/* The backoff, or the registry's Retry-After when longer. */
+static void schedule(struct release *release, unsigned retry_after_s)
 {
   const struct releaser_options *options = &release->owner->options;
   double delay = backoff_next_delay(&release->backoff, clock_random(options->clock));
-  struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
+  struct timeval tv = clock_timeval(delay > retry_after_s ? delay : retry_after_s);
 
   evtimer_add(release->timer, &tv);
 }
@@ -116,7 +116,7 @@ static void not_settled(struct release *release, const struct registry_answer *a
     if (release->fn)
       release->fn(RELEASE_UNCONFIRMED, 0, release->userdata);
   }
-  schedule(release);
+  schedule(release, answer->retry_after_s);
 }
 
 static void on_answer(const struct registry_answer *answer, void *userdata)
@@ -149,7 +149,7 @@ static void release_send(struct release *release)
 
   if (r < 0) { /* no request made: try again later, from the loop */
     log_err("%s: cannot start the release request: %s", release->name, strerror(-r));
-    schedule(release);
+    schedule(release, 0);
   }
 }
 

@@ -16,7 +16,6 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +279,7 @@ static void on_registry_answer(const struct registry_answer *answer, void *userd
   struct terminal *terminal = userdata;
 
   terminal->call = NULL;
+  terminal->retry_after_s = answer->retry_after_s;
   if (input == INPUT_REMOTE_FAILED || input == INPUT_REMOTE_REFUSED)
     log_debug("%s: registry: %s", terminal->handle, answer->error);
   if (answer->stale_seq)
@@ -349,11 +349,16 @@ static void drop_local(struct terminal *terminal)
     log_err("%s: cannot drop the local record: %s", terminal->handle, strerror(-r));
 }
 
+/* The backoff, or the registry's Retry-After (429, 503) when longer. */
 static void schedule_retry(struct terminal *terminal)
 {
   double delay = backoff_next_delay(&terminal->backoff, clock_random(terminal->hub->clock));
-  struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
+  struct timeval tv;
 
+  if (delay < terminal->retry_after_s)
+    delay = terminal->retry_after_s;
+  terminal->retry_after_s = 0;
+  tv = clock_timeval(delay);
   log_debug("%s: retrying in %.2f s", terminal->handle, delay);
   evtimer_add(terminal->retry_timer, &tv);
 }

@@ -8,6 +8,7 @@
 #include "store.h"
 #include "strmap.h"
 #include "terminal.h"
+#include "uri_mask.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@ struct terminals {
   struct strmap *by_syspath; /* struct terminal *, every attached phone */
   struct strmap *by_handle;  /* the same terminals once published */
   uint64_t generation;       /* of the latest enumeration; terminals carry theirs */
+  char *registry_shown;      /* the registry URL without credentials, for the bus */
 };
 
 static bool publish(struct hub *hub, struct terminal *terminal)
@@ -40,6 +42,7 @@ struct terminals *terminals_new(const struct hub *deps)
   terminals->hub.publish = publish;
   terminals->by_syspath = strmap_new();
   terminals->by_handle = strmap_new();
+  terminals->registry_shown = uri_mask_credentials(deps->config->registry);
   return terminals;
 }
 
@@ -70,6 +73,7 @@ void terminals_free(struct terminals *terminals)
   free(all);
   strmap_free(terminals->by_syspath);
   strmap_free(terminals->by_handle);
+  free(terminals->registry_shown);
   free(terminals);
 }
 
@@ -164,7 +168,7 @@ static void on_manager(void *userdata, struct bus_manager_view *out_view)
   *out_view = (struct bus_manager_view){
     .account = account_id(terminals->hub.account),
     .account_state = account_state_name(account_state(terminals->hub.account)),
-    .registry_url = terminals->hub.config->registry,
+    .registry_url = terminals->registry_shown, /* any password stays ours */
   };
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/time.h>
 
 struct clock {
   uint64_t (*wall_us)(void *userdata);   /* wall clock, microseconds since the epoch */
@@ -26,4 +27,12 @@ static inline uint64_t clock_now_s(const struct clock *clock)
 static inline double clock_random(const struct clock *clock)
 {
   return clock->random_unit(clock->userdata);
+}
+
+/* A delay in seconds as a struct timeval, for libevent's timers. */
+static inline struct timeval clock_timeval(double seconds)
+{
+  time_t whole = (time_t)seconds;
+
+  return (struct timeval){whole, (suseconds_t)((seconds - (double)whole) * 1e6)};
 }

@@ -11,7 +11,6 @@ correctly through the registry), a full one.
 import http.server
 import os
 import socket
-import threading
 import time
 import unittest
 
@@ -60,19 +59,14 @@ class RegistryFaults(unittest.TestCase):
         self.assertEqual(len(self.scene.listener.decisions(path)), 2)
 
     def test_garbage_registry(self):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GarbageHandler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
         self.scene = pbdaemon.Scene(start_daemon=False)
-        try:
-            self.scene.daemon.registry_url = f"http://127.0.0.1:{server.server_port}"
+        with pbtest.http_server(GarbageHandler) as url:
+            self.scene.daemon.registry_url = url
             self.scene.daemon.start()
             _, path = self.scene.attach(serial="R58M41JUNK")
             self.assertEqual(self.scene.listener.wait_decision(path)[2:],
                              ("pending", "registry-unreachable"))
             self.assertIn("cannot obtain a shadow account", self.scene.daemon.read_log())
-        finally:
-            server.shutdown()
-            server.server_close()
 
     def test_silent_registry(self):
         silent = socket.socket()

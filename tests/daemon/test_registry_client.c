@@ -399,6 +399,56 @@ static void test_refused_handle_is_answered(void **state)
   event_base_free(base);
 }
 
+/* 429 and 503 carry Retry-After: the daemon waits that long, at least. */
+static void test_retry_after(void **state)
+{
+  static const char busy[] =
+    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"
+    "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+  static const char down[] =
+    "HTTP/1.1 503 Service Unavailable\r\nretry-after:  12 \r\n"
+    "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+  static const char dated[] =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+    "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+  struct peer peer;
+  struct result result;
+  (void)state;
+  fenced_once(&peer, busy, false, 1, &result);
+  assert_int_equal(result.answer.outcome, REGISTRY_BAD_ANSWER);
+  assert_int_equal(result.answer.retry_after_s, 7);
+  fenced_once(&peer, down, false, 1, &result);
+  assert_int_equal(result.answer.retry_after_s, 12);
+  assert_true(result.answer.not_done);
+  fenced_once(&peer, dated, true, 1, &result);
+  assert_int_equal(result.answer.retry_after_s, 0); /* no hint understood */
+}
+
+static void test_loopback_urls(void **state)
+{
+  static const struct {
+    const char *url;
+    bool loopback;
+  } rows[] = {
+    {"http://127.0.0.1:8470", true},
+    {"http://127.9.8.7/", true},
+    {"http://localhost:8470", true},
+    {"http://[::1]:8470", true},
+    {"http://10.0.0.1:8470", false},
+    {"http://registry.example", false},
+    {"http://127.0.0.1.example.com/", false},
+    {"http://user@128.0.0.1/", false},
+    {"not a url", false},
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+    if (registry_url_is_loopback(rows[i].url) != rows[i].loopback)
+      fail_msg("%s", rows[i].url);
+  assert_true(registry_url_is_tls("https://r.example"));
+  assert_false(registry_url_is_tls("http://r.example"));
+}
+
 static int observed;
 
 static void count_observed(const struct registry_answer *answer, void *userdata)
@@ -574,6 +624,8 @@ int main(void)
     cmocka_unit_test(test_fencing),
     cmocka_unit_test(test_not_done),
     cmocka_unit_test(test_observer_sees_every_answer),
+    cmocka_unit_test(test_retry_after),
+    cmocka_unit_test(test_loopback_urls),
     cmocka_unit_test(test_long_queue),
     cmocka_unit_test(test_refused_handle_is_answered),
   };

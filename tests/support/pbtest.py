@@ -242,6 +242,21 @@ class PrivateBus:
 
 
 @contextlib.contextmanager
+def http_server(handler):
+    """A stand-in HTTP peer (http.server handler class) on a loopback port,
+    for faults the real registry does not make; yields its base URL."""
+    import http.server
+    import threading
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def temp_dir():
     tmp = TempDir()
     try:

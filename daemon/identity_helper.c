@@ -75,19 +75,24 @@ static void query_free(struct identity_query *query)
 }
 
 /* The first line, if it is a valid IMEI; else no IMEI. */
-static void finish(struct identity_query *query)
+const char *identity_output_imei(char *output, size_t len)
 {
   char *newline;
-  const char *imei = NULL;
 
-  query->output[query->output_len] = '\0';
-  newline = strpbrk(query->output, "\r\n");
+  output[len] = '\0';
+  newline = strpbrk(output, "\r\n");
   if (newline)
     *newline = '\0';
-  if (WIFEXITED(query->status) && WEXITSTATUS(query->status) == 0 &&
-      terminal_imei_is_valid(query->output))
-    imei = query->output;
-  else
+  return terminal_imei_is_valid(output) ? output : NULL;
+}
+
+static void finish(struct identity_query *query)
+{
+  const char *imei = NULL;
+
+  if (WIFEXITED(query->status) && WEXITSTATUS(query->status) == 0)
+    imei = identity_output_imei(query->output, query->output_len);
+  if (!imei)
     log_debug("identity helper gave no IMEI (exit status %d)",
               WIFEXITED(query->status) ? WEXITSTATUS(query->status) : -1);
   query->done(imei, query->userdata);

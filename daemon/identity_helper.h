@@ -11,6 +11,7 @@
 #pragma once
 
 #include <event2/event.h>
+#include <stddef.h>
 
 struct identity_query;
 
@@ -26,5 +27,9 @@ typedef void (*identity_done_fn)(const char *imei, void *userdata);
 int identity_helper_run(struct event_base *base, const char *command,
                         const struct identity_device *device, long timeout_ms,
                         identity_done_fn done, void *userdata, struct identity_query **out_query);
+/* The IMEI in what a helper printed (len bytes; output[len] is written):
+ * its first line when that is 15 Luhn-checked digits, else NULL. Pure;
+ * fuzzed (fuzz/fuzz_identity_output.c). */
+const char *identity_output_imei(char *output, size_t len);
 /* Kills the helper if it still runs and frees the query; done is not run. */
 void identity_query_cancel(struct identity_query *query);

@@ -24,7 +24,12 @@
 
 #define ANSWER_MAX (64 * 1024)
 
-enum call_kind { CALL_LOOKUP, CALL_CLAIM, CALL_RELEASE, CALL_CREATE_ACCOUNT };
+enum call_kind {
+  CALL_LOOKUP = REGISTRY_CALL_LOOKUP,
+  CALL_CLAIM = REGISTRY_CALL_CLAIM,
+  CALL_RELEASE = REGISTRY_CALL_RELEASE,
+  CALL_CREATE_ACCOUNT = REGISTRY_CALL_CREATE_ACCOUNT,
+};
 
 struct registry_call {
   struct registry_client *client;
@@ -117,76 +122,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
   return len;
 }
 
-/* Retry-After in seconds (the HTTP-date form is not used by the
- * registry, and is taken as no hint at all); capped at an hour. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
   struct registry_call *call = userdata;
   size_t len = size * nmemb;
-  static const char name[] = "retry-after:";
-  unsigned long seconds;
-  char value[16], *end;
 
-  if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-    size_t n = len - (sizeof name - 1);
-    if (n >= sizeof value)
-      n = sizeof value - 1;
-    memcpy(value, data + sizeof name - 1, n);
-    value[n] = '\0';
-    seconds = strtoul(value, &end, 10);
-    while (*end == ' ' || *end == '\r' || *end == '\n')
-      end++;
-    if (end != value && *end == '\0')
-      call->retry_after_s = seconds > 3600 ? 3600 : (unsigned)seconds;
-  }
+  registry_answer_retry_after(data, len, &call->retry_after_s);
   return len;
-}
-
-static enum registry_status status_from_name(const char *name)
-{
-  if (!name)
-    return REGISTRY_STATUS_NONE;
-  if (strcmp(name, "unbound") == 0)
-    return REGISTRY_STATUS_UNBOUND;
-  if (strcmp(name, "bound-to-you") == 0)
-    return REGISTRY_STATUS_BOUND_TO_YOU;
-  if (strcmp(name, "bound-to-other") == 0)
-    return REGISTRY_STATUS_BOUND_TO_OTHER;
-  return REGISTRY_STATUS_NONE;
-}
-
-static bool status_expected(enum call_kind kind, long status)
-{
-  switch (kind) {
-  case CALL_LOOKUP:
-    return status == 200 || status == 401;
-  case CALL_CLAIM:
-    return status == 200 || status == 201 || status == 409 || status == 401;
-  case CALL_RELEASE:
-    return status == 204 || status == 403 || status == 404 || status == 409 || status == 401;
-  case CALL_CREATE_ACCOUNT:
-    return status == 201;
-  }
-  return false;
-}
-
-/* A 409: "stale" with the registry's sequence (claim or release), or, for
- * a claim, another client's binding. */
-static bool parse_conflict(struct registry_call *call, json_t *json, struct registry_answer *answer)
-{
-  const char *error = json_string_value(json_object_get(json, "error"));
-  json_t *seq = json_object_get(json, "seq");
-
-  if (error && strcmp(error, "stale") == 0) {
-    if (!json_is_integer(seq) || json_integer_value(seq) <= 0)
-      return false;
-    answer->stale_seq = (uint64_t)json_integer_value(seq);
-    return true;
-  }
-  if (call->kind != CALL_CLAIM)
-    return false;
-  answer->status = REGISTRY_STATUS_BOUND_TO_OTHER;
-  return true;
 }
 
 /* Failures after which the request certainly never left this machine. */
@@ -210,30 +152,6 @@ static bool never_sent(CURLcode result)
   }
 }
 
-/* Fills the JSON-borne parts of an answer; false when the body does not
- * hold what the status promised. json stays referenced by the caller. */
-static bool parse_body(struct registry_call *call, json_t *json, struct registry_answer *answer)
-{
-  if (call->kind == CALL_LOOKUP && answer->http_status == 200) {
-    answer->status = status_from_name(json_string_value(json_object_get(json, "status")));
-    return answer->status != REGISTRY_STATUS_NONE;
-  }
-  if (call->kind == CALL_CREATE_ACCOUNT) {
-    answer->account = json_string_value(json_object_get(json, "account"));
-    answer->token = json_string_value(json_object_get(json, "token"));
-    return answer->account && answer->token;
-  }
-  if (answer->http_status == 409)
-    return parse_conflict(call, json, answer);
-  return true;
-}
-
-static bool needs_body(const struct registry_call *call, long status)
-{
-  return (call->kind == CALL_LOOKUP && status == 200) || call->kind == CALL_CREATE_ACCOUNT ||
-         status == 409;
-}
-
 static void deliver(struct registry_call *call, CURLcode result)
 {
   struct registry_answer answer = {.outcome = REGISTRY_UNREACHABLE, .error = "no answer"};
@@ -243,30 +161,17 @@ static void deliver(struct registry_call *call, CURLcode result)
   if (answer.http_status == 429 || answer.http_status == 503)
     answer.retry_after_s = call->retry_after_s;
   if (call->body_overflow) {
-    answer.outcome = REGISTRY_BAD_ANSWER;
-    answer.error = "answer too large";
+    registry_answer_read((enum registry_call_kind)call->kind, answer.http_status, NULL, 0, true,
+                         &answer, &json);
   } else if (result != CURLE_OK) {
     answer.outcome =
       result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
     answer.error = curl_easy_strerror(result);
     answer.http_status = 0;
     answer.not_done = never_sent(result);
-  } else if (!status_expected(call->kind, answer.http_status)) {
-    answer.outcome = REGISTRY_BAD_ANSWER;
-    answer.error = answer.http_status == 429   ? "too many requests"
-                   : answer.http_status >= 500 ? "server error"
-                                               : "unexpected status";
-    answer.not_done = answer.http_status == 503;
   } else {
-    bool parsed;
-    if (needs_body(call, answer.http_status)) {
-      json = call->body ? json_loadb(call->body, call->body_len, 0, NULL) : NULL;
-      parsed = json && parse_body(call, json, &answer);
-    } else {
-      parsed = parse_body(call, NULL, &answer);
-    }
-    answer.outcome = parsed ? REGISTRY_ANSWERED : REGISTRY_BAD_ANSWER;
-    answer.error = parsed ? "ok" : "malformed answer";
+    registry_answer_read((enum registry_call_kind)call->kind, answer.http_status, call->body,
+                         call->body_len, false, &answer, &json);
   }
   if (call->client->observe)
     call->client->observe(&answer, call->client->observe_userdata);

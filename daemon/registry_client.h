@@ -8,47 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "registry_answer.h"
+
 struct registry_client;
 struct registry_call;
-
-enum registry_outcome {
-  REGISTRY_ANSWERED,    /* an HTTP status this module understands (see below) */
-  REGISTRY_UNREACHABLE, /* no connection, a timeout, or a transport error */
-  REGISTRY_BAD_ANSWER,  /* 5xx, an unexpected status, or a body that does not parse */
-};
-
-enum registry_status {
-  REGISTRY_STATUS_NONE,
-  REGISTRY_STATUS_UNBOUND,
-  REGISTRY_STATUS_BOUND_TO_YOU,
-  REGISTRY_STATUS_BOUND_TO_OTHER,
-};
-
-/* What a call came back with. Pointers are borrowed: valid only for the
- * duration of the callback; copy what you keep. */
-struct registry_answer {
-  enum registry_outcome outcome;
-  long http_status;            /* 0 when there was no HTTP answer */
-  enum registry_status status; /* lookup: from the body; claim: 409 → BOUND_TO_OTHER */
-  const char *account;         /* create_account: the new shadow account */
-  const char *token;           /* create_account: its bearer token */
-  const char *error;           /* a short reason for the log, never NULL */
-  /* Certainly had no effect on the registry: never sent (no connection,
-   * no name, a TLS failure before the request), or answered 503. Only
-   * releases are judged this strictly (they never reuse a connection,
-   * so a connection refused cannot hide a request sent before it). */
-  bool not_done;
-  uint64_t stale_seq;     /* claim and release: 409 "stale", the registry's sequence; else 0 */
-  unsigned retry_after_s; /* 429 or 503: the registry's Retry-After (seconds); else 0 */
-};
-
-/* Statuses per call when outcome is REGISTRY_ANSWERED:
- *   lookup:         200 (status set), 401
- *   claim:          201 bound now, 200 already ours (renewed), 409 bound to other
- *                   (status BOUND_TO_OTHER) or stale (stale_seq set), 401
- *   release:        204 released, 404 not bound, 403 bound to someone else,
- *                   409 stale (stale_seq set), 401
- *   create_account: 201 (account and token set) */
 
 typedef void (*registry_done_fn)(const struct registry_answer *answer, void *userdata);
 

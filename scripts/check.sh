@@ -6,6 +6,9 @@
 #
 #   ./scripts/check.sh            both builds
 #   PHONEBIND_SKIP_SANITIZE=1 ./scripts/check.sh   normal build only
+#   ./scripts/check.sh --valgrind  instead: the unit tests, and the daemon
+#                                  and registry of the integration tests,
+#                                  under memcheck (slow: not for CI)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -26,6 +29,21 @@ run_suite() {
   echo "==> test $build_dir"
   ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
 }
+
+if [ "${1:-}" = "--valgrind" ]; then
+  # A build of its own without sanitizers, -O1 for readable reports.
+  cmake -S . -B build-valgrind -DPHONEBIND_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build build-valgrind -j "$jobs" -- --no-print-directory >/dev/null
+  echo "==> unit tests under memcheck"
+  ctest --test-dir build-valgrind -L unit -j "$jobs" --output-on-failure \
+    -T memcheck --overwrite MemoryCheckCommandOptions="--error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite --show-leak-kinds=definite"
+  echo "==> integration tests: daemon and registry under memcheck"
+  PHONEBIND_VALGRIND=1 ctest --test-dir build-valgrind -L integration -j "$jobs" \
+    --output-on-failure --timeout 1800
+  echo "==> no memcheck errors"
+  exit 0
+fi
 
 run_suite build
 

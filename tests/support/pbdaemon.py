@@ -37,7 +37,7 @@ class Daemon:
         env = self.testbed.env(self.bus.env())
         env["PHONEBIND_LOG_LEVEL"] = "debug"
         env.update(self.extra_env)
-        args = self.wrapper + [
+        args = self.wrapper + pbtest.under_valgrind(self.tmp, "phonebindd") + [
             pbtest.program("phonebindd"), "--registry", self.registry_url, "--state-dir",
             self.state_dir, "--retry-initial", "0.1", "--retry-max", "0.5", "--config",
             "/dev/null"] + self.extra_args
@@ -49,6 +49,7 @@ class Daemon:
         return self
 
     def wait_ready(self, timeout=10):
+        timeout *= pbtest.slowdown()
         """Until this start says it is ready: the log is appended to, and an
         earlier start's "ready:" must not count."""
         def ready():
@@ -68,12 +69,13 @@ class Daemon:
         code = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            code = self.proc.wait(timeout)
+            code = self.proc.wait(timeout * pbtest.slowdown())
         elif self.proc:
             code = self.proc.returncode
         self.proc = None
         if getattr(self, "log", None):
             self.log.close()
+        pbtest.check_valgrind(code, self.tmp, "phonebindd")
         return code
 
 

@@ -24,6 +24,36 @@ SOURCE_DIR = os.environ.get("PHONEBIND_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
+def under_valgrind(tmp, name):
+    """The command prefix that runs a program of ours under memcheck when
+    PHONEBIND_VALGRIND is set (scripts/check.sh --valgrind): its exit
+    status is 99 on any error or definite leak, and its report goes to a
+    file beside the test's logs. Empty otherwise."""
+    if not os.environ.get("PHONEBIND_VALGRIND"):
+        return []
+    return ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+            "--track-fds=no", f"--log-file={tmp.join(name)}-valgrind.%p.log"]
+
+
+def check_valgrind(code, tmp, name):
+    """Under memcheck, exit status 99 is an error or a definite leak: fail
+    with the report."""
+    if code != 99 or not os.environ.get("PHONEBIND_VALGRIND"):
+        return
+    reports = []
+    for entry in sorted(os.listdir(tmp.path)):
+        if entry.startswith(f"{name}-valgrind."):
+            with open(tmp.join(entry)) as f:
+                reports.append(f.read())
+    raise AssertionError(f"valgrind found errors in {name}:\n" + "\n".join(reports))
+
+
+def slowdown():
+    """How much longer to wait for our programs: 10 under valgrind."""
+    return 10 if os.environ.get("PHONEBIND_VALGRIND") else 1
+
+
 def program(name):
     """Path of a program built in this tree (server/, daemon/ or ctl/)."""
     for sub in ("server", "daemon", "ctl", ""):
@@ -125,7 +155,9 @@ class Registry:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=10.0):
-        args = self.wrapper + [program("phonebind-registry"), "--listen",
+        timeout *= slowdown()
+        args = self.wrapper + under_valgrind(self.tmp, "registry") + [
+            program("phonebind-registry"), "--listen",
                                f"127.0.0.1:{self.port}", "--database", self.database]
         args += self.extra_args
         self.log = open(self.log_path, "ab")
@@ -150,11 +182,12 @@ class Registry:
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout)
+            self.proc.wait(timeout * slowdown())
         code = self.proc.returncode if self.proc else None
         self.proc = None
         if getattr(self, "log", None):
             self.log.close()
+        check_valgrind(code, self.tmp, "registry")
         return code
 
     def http(self, timeout=10.0):

@@ -30,7 +30,7 @@ struct terminal {
   struct decide_state state;
   struct backoff backoff;
   struct event *retry_timer;
-  unsigned retry_after_s; /* the registry's last Retry-After: the next retry waits that long */
+  unsigned retry_after_s;     /* the registry's last Retry-After: the next retry waits that long */
   struct registry_call *call; /* lookup or claim in flight */
   struct identity_query *query;
   bus_done_fn forget_done;

@@ -40,7 +40,7 @@ def pgbench(server, script, duration, connections, variables):
     for name, value in variables.items():
         args += ["-D", f"{name}={value}"]
     args.append(pgcluster.DATABASE)
-    env = dict(os.environ, PGPASSWORD=pgcluster.PASSWORD)
+    env = dict(os.environ, PGPASSWORD=server.password)
     proc = subprocess.run(args, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"pgbench {script} failed:\n{proc.stdout}{proc.stderr}")

@@ -91,7 +91,7 @@ def main():
         for _ in range(2):
             registries.append(pbtest.Registry(tmp, database=uri, extra_args=[
                 "--key-file", key, "--log-level", "info"]).start(timeout=30))
-        note("database: " + uri.replace(pgcluster.PASSWORD, "****"))
+        note("database: " + uri.replace(cluster.password, "****"))
         for i, registry in enumerate(registries):
             note(f"r{i + 1}: {registry.url} (pid {registry.proc.pid})")
         lb = haproxy.HaProxy(tmp, [r.port for r in registries]).start()

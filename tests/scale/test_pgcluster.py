@@ -9,6 +9,7 @@ connections.
 
 Faults tried: the standby gone (the primary must wait), the primary's
 machine dying (SIGKILL of every process of it)."""
+import os
 import socket
 import subprocess
 import time
@@ -43,10 +44,10 @@ class PgClusterHarness(unittest.TestCase):
 
         # Synchronous: without the standby a commit waits for it.
         self.standby.stop()
-        waiting = subprocess.Popen(pgcluster._as_server_user(
-            [pgcluster.os.path.join(pgcluster.PG_BIN, "psql"), "-X", "-q", "-h",
-             self.primary.sockdir, "-p", str(self.primary.port), "-U", pgcluster.ROLE, "-d",
-             pgcluster.DATABASE, "-c", f"INSERT INTO claims VALUES ({ROWS})"]),
+        waiting = subprocess.Popen(
+            [os.path.join(pgcluster.PG_BIN, "psql"), "-X", "-q", "-h", self.primary.socket_dir,
+             "-p", str(self.primary.port), "-U", pgcluster.ROLE, "-d", pgcluster.DATABASE,
+             "-c", f"INSERT INTO claims VALUES ({ROWS})"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         time.sleep(2)
         self.assertIsNone(waiting.poll(), "a commit returned with no synchronous standby")

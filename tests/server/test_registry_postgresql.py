@@ -7,6 +7,7 @@ Tried here:
   to the other; a binding made or released through one is seen through the
   other at once, both ways, for a terminal the other had just seen unbound
   (no instance answers from what it remembers: no Bloom filter lies);
+- a multi-host URI whose first host refuses: the next one serves;
 - instances started at the same moment on a fresh database (the migration
   under the advisory lock), with one key, and with two keys of their own
   (exactly one of those may run);
@@ -139,6 +140,24 @@ class TwoInstances(PostgreSQLCase):
             self.assertEqual(request(watcher.port, "DELETE", TERMINAL + "/binding", mine)[0], 204)
             self.assertEqual(request(maker.port, "GET", TERMINAL, mine)[1]["status"], "unbound")
             self.assertEqual(request(maker.port, "DELETE", TERMINAL + "/binding", mine)[0], 404)
+
+
+class MultiHost(PostgreSQLCase):
+    def test_first_host_down(self):
+        """Fault: the first host of a multi-host URI refuses connections
+        (a primary gone); libpq goes on to the next, at start and for every
+        thread's connections."""
+        dead = pbtest.free_port()
+        uri = self.uri.replace(self.pg.host_spec, f"127.0.0.1:{dead},{self.pg.host_spec}")
+        self.assertIn(f":{dead},127.0.0.1:", uri)
+        registry = pbtest.Registry(self.tmp, database=uri,
+                                   extra_args=["--key-file", self.key, "--threads", "2"])
+        self.registries.append(registry)
+        registry.start()
+        _, token = registry.new_account()
+        for n in range(10):
+            self.assertEqual(request(registry.port, "PUT", f"{TERMINAL}{n}/binding", token)[0], 201)
+        self.assertIn(f"127.0.0.1:{dead},", registry.read_log())
 
 
 class StartUp(PostgreSQLCase):

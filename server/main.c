@@ -10,6 +10,7 @@
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
+#include "uri_mask.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -157,7 +158,8 @@ static int open_registry(struct registry *registry, const struct registry_config
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
-    log_err("cannot open database %s: %s", config->database,
+    _cleanup_free_ char *shown = uri_mask_credentials(config->database);
+    log_err("cannot open database %s: %s", shown,
             r == -EPROTONOSUPPORT ? "unsupported scheme" : strerror(-r));
     return r;
   }
@@ -271,8 +273,9 @@ int main(int argc, char **argv)
   if (r == 0)
     r = server_start(&server, &config);
   if (r == 0) {
+    _cleanup_free_ char *shown = uri_mask_credentials(config.database);
     log_info("phonebind-registry %s listening on %s (%d thread%s), database %s", PHONEBIND_VERSION,
-             config.listen, config.threads, config.threads == 1 ? "" : "s", config.database);
+             config.listen, config.threads, config.threads == 1 ? "" : "s", shown);
     server_run(&server);
     log_info("stopped");
   }

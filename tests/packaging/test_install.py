@@ -54,6 +54,10 @@ class Install(unittest.TestCase):
         return [
             f"{prefix}/sbin/phonebindd", f"{prefix}/sbin/phonebind-registry",
             f"{prefix}/bin/phonebindctl",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity-android",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity-ios",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity-common.sh",
             f"{c['SYSTEMD_SYSTEM_UNIT_DIR']}/phonebindd.service",
             f"{c['SYSTEMD_SYSTEM_UNIT_DIR']}/phonebind-registry.service",
             f"{c['SYSUSERS_DIR']}/phonebind.conf",
@@ -71,7 +75,10 @@ class Install(unittest.TestCase):
     def test_every_file_is_installed(self):
         for path in self.expected():
             self.assertTrue(os.path.isfile(self.staged(path)), f"missing: {path}")
-        for program in ("sbin/phonebindd", "sbin/phonebind-registry", "bin/phonebindctl"):
+        libexec = self.cache["CMAKE_INSTALL_LIBEXECDIR"]
+        for program in ("sbin/phonebindd", "sbin/phonebind-registry", "bin/phonebindctl",
+                        f"{libexec}/phonebind/identity", f"{libexec}/phonebind/identity-android",
+                        f"{libexec}/phonebind/identity-ios"):
             path = self.staged(os.path.join(self.cache["CMAKE_INSTALL_PREFIX"], program))
             self.assertTrue(os.access(path, os.X_OK), program)
 

@@ -13,6 +13,8 @@ PACKAGES="
   dbus sqlite3 curl postgresql systemd udev polkitd
   scdoc man-db debhelper dpkg-dev fakeroot lintian
   wrk nginx-light hyperfine strace valgrind
+  libglib2.0-dev libnotify-dev
+  xvfb dunst libnotify-bin imagemagick fonts-dejavu-core desktop-file-utils
 "
 
 missing=""

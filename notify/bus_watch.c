@@ -115,8 +115,10 @@ static void on_decision(GDBusConnection *bus, const char *sender, const char *pa
   if (!watch->handlers.wanted(decision, reason, watch->handlers.userdata))
     return;
   event = g_new(struct watch_event, 1);
-  *event = (struct watch_event){.watch = watch, .is_decision = true,
-                                .path = g_strdup(terminal), .decision = g_strdup(decision),
+  *event = (struct watch_event){.watch = watch,
+                                .is_decision = true,
+                                .path = g_strdup(terminal),
+                                .decision = g_strdup(decision),
                                 .reason = g_strdup(reason)};
   g_queue_push_tail(&watch->events, event);
   read_names(watch, event);
@@ -143,8 +145,8 @@ static void on_detached(GDBusConnection *bus, const char *sender, const char *pa
 static guint subscribe(struct bus_watch *watch, const char *member, GDBusSignalCallback callback)
 {
   return g_dbus_connection_signal_subscribe(watch->bus, BUS_NAME, MANAGER_INTERFACE, member,
-                                            MANAGER_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                            callback, watch, NULL);
+                                            MANAGER_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, callback,
+                                            watch, NULL);
 }
 
 /* A call to the bus itself: its reply comes after the bus has taken the
@@ -153,10 +155,9 @@ static guint subscribe(struct bus_watch *watch, const char *member, GDBusSignalC
 static void round_trip(GDBusConnection *bus)
 {
   GError *error = NULL;
-  GVariant *reply =
-    g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                "org.freedesktop.DBus", "GetId", NULL, NULL,
-                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  GVariant *reply = g_dbus_connection_call_sync(
+    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId", NULL,
+    NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
   if (reply) {
     g_variant_unref(reply);

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 
 struct bus_decision {
-  const char *path;          /* the terminal's object path */
-  const char *decision;      /* "connect", ... */
-  const char *reason;        /* "new-binding", ... */
+  const char *path;           /* the terminal's object path */
+  const char *decision;       /* "connect", ... */
+  const char *reason;         /* "new-binding", ... */
   const char *vendor, *model; /* as the daemon reports them; NULL when unknown */
 };
 

@@ -47,8 +47,7 @@ static const struct text_row rows[] = {
    "The registry refused this PC's account. An administrator can see why with "
    "phonebindctl status.",
    "device.error", true},
-  {"pending", NULL, PHONE " is not connected yet", "phonebind is still deciding.", "device",
-   true},
+  {"pending", NULL, PHONE " is not connected yet", "phonebind is still deciding.", "device", true},
   {"unidentified", NULL, PHONE " cannot be bound",
    "It reports neither a usable serial number nor an IMEI, so it cannot be told apart "
    "from other phones. It is not connected.",
@@ -59,8 +58,7 @@ static const struct text_row rows[] = {
 
 /* The row for decision/reason; NULL for a decision without words, and
  * for those decision_text_wanted leaves out. */
-static const struct text_row *find_row(const char *decision, const char *reason,
-                                       bool show_known)
+static const struct text_row *find_row(const char *decision, const char *reason, bool show_known)
 {
   const struct text_row *fallback = NULL;
 

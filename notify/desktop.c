@@ -9,7 +9,7 @@
 
 #define APP_NAME "phonebind"
 #define DESKTOP_ENTRY "phonebind-notify" /* the autostart file's name */
-#define ICON "phone"                    /* the icon naming spec's device icon */
+#define ICON "phone"                     /* the icon naming spec's device icon */
 
 struct desktop {
   bool print;

@@ -46,8 +46,8 @@ static int run_notifier(GDBusConnection *bus, const struct notify_options *optio
   struct run run = {g_main_loop_new(NULL, FALSE), 0};
   struct desktop *desktop = desktop_new(options->print, stdout);
   struct notifier *notifier = notifier_new(desktop, options->show_known);
-  const struct bus_watch_handlers handlers = {notifier_wants, notifier_decided,
-                                              notifier_detached, notifier};
+  const struct bus_watch_handlers handlers = {notifier_wants, notifier_decided, notifier_detached,
+                                              notifier};
   struct bus_watch *watch = bus_watch_new(bus, &handlers);
   guint sources[] = {g_unix_signal_add(SIGINT, on_signal, &run),
                      g_unix_signal_add(SIGTERM, on_signal, &run),

@@ -62,8 +62,8 @@ void notifier_decided(const struct bus_decision *decision, void *userdata)
   char *phone = device_name(decision->vendor, decision->model);
   bool markup = desktop_reads_markup(notifier->desktop);
 
-  if (!decision_text_make(decision->decision, decision->reason, phone, notifier->show_known,
-                          markup, &message)) {
+  if (!decision_text_make(decision->decision, decision->reason, phone, notifier->show_known, markup,
+                          &message)) {
     free(phone);
     return;
   }
@@ -72,9 +72,9 @@ void notifier_decided(const struct bus_decision *decision, void *userdata)
     shown = g_new0(struct shown, 1);
     g_hash_table_insert(notifier->shown, g_strdup(decision->path), shown);
   }
-  log_debug("%s: %s/%s: %s", decision->path, decision->decision, decision->reason,
-            message.summary);
   desktop_show(notifier->desktop, &shown->note, &message);
+  log_debug("%s: %s/%s shown: %s", decision->path, decision->decision, decision->reason,
+            message.summary);
   shown->transient = message.transient;
   notify_message_clear(&message);
   free(phone);

@@ -22,12 +22,9 @@ static const char usage[] =
   "  -V, --version            show the version\n";
 
 static const struct option options[] = {
-  {"show-known", optional_argument, NULL, 'k'},
-  {"print", optional_argument, NULL, 'p'},
-  {"config", required_argument, NULL, 'c'},
-  {"help", no_argument, NULL, 'h'},
-  {"version", no_argument, NULL, 'V'},
-  {NULL, 0, NULL, 0},
+  {"show-known", optional_argument, NULL, 'k'}, {"print", optional_argument, NULL, 'p'},
+  {"config", required_argument, NULL, 'c'},     {"help", no_argument, NULL, 'h'},
+  {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
 };
 
 static int set_bool(const char *key, const char *value, bool *out)

@@ -73,8 +73,7 @@ static const struct text_case cases[] = {
   {"", "", "Pixel 7", true, true, NULL, NULL, NULL, false},
   /* a model that is markup: escaped in the body only when the server reads
    * markup; the summary is plain text for every server */
-  {"pending", "registry-unreachable", "<b>Evil</b> & 'Co'", false, true,
-   "Waiting for the registry",
+  {"pending", "registry-unreachable", "<b>Evil</b> & 'Co'", false, true, "Waiting for the registry",
    "&lt;b&gt;Evil&lt;/b&gt; &amp; 'Co' connects once the registry can be asked "
    "whether it belongs to another PC. phonebind keeps trying.",
    "device", true},
@@ -96,8 +95,7 @@ static void test_texts(void **state)
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const struct text_case *c = &cases[i];
     struct notify_message m = {0};
-    bool made =
-      decision_text_make(c->decision, c->reason, c->phone, c->show_known, c->markup, &m);
+    bool made = decision_text_make(c->decision, c->reason, c->phone, c->show_known, c->markup, &m);
 
     if (made != (c->summary != NULL))
       fail_msg("case %zu (%s/%s): made %d", i, c->decision, c->reason, made);

@@ -27,8 +27,9 @@ static void test_names(void **state)
     {NULL, NULL, "A phone"},
     {" ", NULL, "A phone"},
     {"Google", "Evil\033[2J\nPhone", "Evil?[2J?Phone"},
-    {"Google", "bidi\xe2\x80\xae"
-               "evil",
+    {"Google",
+     "bidi\xe2\x80\xae"
+     "evil",
      "bidi?evil"},
     {"Google", "bad\xff", "bad?"},
     {"Xiaomi", "\xe5\xb0\x8f\xe7\xb1\xb3 13", "\xe5\xb0\x8f\xe7\xb1\xb3 13"},

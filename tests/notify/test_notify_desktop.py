@@ -104,7 +104,7 @@ class Desktop:
         return int(self.dunstctl("count", which).strip())
 
     def wait_displayed(self, n, what):
-        pbtest.wait_until(lambda: self.count("displayed") == n, 10, what=what)
+        pbtest.wait_until(lambda: self.count("displayed") == n, 10 * pbtest.slowdown(), what=what)
 
     def history(self):
         """What dunst showed, oldest first: {summary, body, ...} each."""
@@ -136,13 +136,14 @@ class Notifier:
         self.lines = []
         self.cond = threading.Condition()
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(pbtest.BUILD_DIR, "notify",
-                                                   "phonebind-notify")] + list(args), env=env, stdout=subprocess.PIPE,
-                                     stderr=log, text=True)
+        program = os.path.join(pbtest.BUILD_DIR, "notify", "phonebind-notify")
+        self.proc = subprocess.Popen(pbtest.under_valgrind(self.tmp, name) + [program]
+                                     + list(args), env=env, stdout=subprocess.PIPE, stderr=log,
+                                     text=True)
         log.close()
         threading.Thread(target=self.read, daemon=True).start()
         pbtest.wait_until(lambda: "watching" in self.log() or self.proc.poll() is not None,
-                          10, what=f"{name} watching")
+                          10 * pbtest.slowdown(), what=f"{name} watching")
         if self.proc.poll() is not None:
             raise RuntimeError(f"{name} exited with {self.proc.returncode}: {self.log()}")
 
@@ -158,15 +159,17 @@ class Notifier:
 
     def wait_lines(self, n, what):
         with self.cond:
-            if not self.cond.wait_for(lambda: len(self.lines) >= n, 10):
+            if not self.cond.wait_for(lambda: len(self.lines) >= n, 10 * pbtest.slowdown()):
                 raise TimeoutError(f"{self.name}: no {what}; printed {self.lines}\n{self.log()}")
             return self.lines[n - 1]
 
     def stop(self):
-        """Exit status after SIGTERM: 0, or an ASan report's failure."""
+        """Exit status after SIGTERM: 0, or a sanitizer's or memcheck's failure."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(10)
+        code = self.proc.wait(10 * pbtest.slowdown())
+        pbtest.check_valgrind(code, self.tmp, self.name)
+        return code
 
 
 class NotifyDesktop(unittest.TestCase):
@@ -210,7 +213,7 @@ class NotifyDesktop(unittest.TestCase):
         syspath, path = self.scene.attach(**phone)
         decision = listener.wait_for(
             lambda e: e[0] == "Decision" and e[1] == path and listener.events.index(e) >= mark,
-            what=f"the decision for {path}")
+            timeout=10 * pbtest.slowdown(), what=f"the decision for {path}")
         self.assertEqual(decision[2:], expected)
         return syspath, path
 
@@ -261,7 +264,7 @@ class NotifyDesktop(unittest.TestCase):
         self.assertEqual(listener.wait_decision(waiting, count=2)[2:], ("connect", "new-binding"))
         printed.wait_lines(6, "line for the registry back")
         pbtest.wait_until(lambda: f"{waiting}: connect/new-binding shown" in self.notifier.log(),
-                          10, what="the outcome shown")
+                          10 * pbtest.slowdown(), what="the outcome shown")
         self.assertEqual(d.count("displayed"), 4)
 
         # the phone trusts this PC: its wait is taken off the screen (the
@@ -270,7 +273,7 @@ class NotifyDesktop(unittest.TestCase):
         own = listener.wait_attached(after=mark + 1)
         self.assertEqual(listener.wait_decision(own)[2:], ("connect", "new-binding"))
         printed.wait_lines(7, "line for the phone that trusts this PC now")
-        pbtest.wait_until(lambda: d.count("history") == 1, 10,
+        pbtest.wait_until(lambda: d.count("history") == 1, 10 * pbtest.slowdown(),
                           what="the awaiting-trust notification closed")
         d.wait_displayed(4, "the trusted phone's notification")
 

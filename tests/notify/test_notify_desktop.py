@@ -6,7 +6,8 @@ on a private session bus and an X server of its own (Xvfb). `dunstctl
 history` reads back what was shown; a screenshot of the screen goes to
 the build tree (tests/notify/artefacts/) for a person to look at.
 
-Faults tried: a new phone (connected), a phone another PC's account holds
+Faults tried: a Decision signal forged by another program on the bus
+(ignored), a new phone (connected), a phone another PC's account holds
 (bound elsewhere), a known phone re-attached (nothing shown by default,
 shown with show-known in a notify.conf), a phone that does not trust this
 PC yet (the identity helper's exit status 75), taken off the screen when
@@ -219,6 +220,13 @@ class NotifyDesktop(unittest.TestCase):
 
     def test_what_a_person_sees(self):
         d, printed, listener = self.desktop, self.printer, self.scene.listener
+        # a Decision forged by another program on the system bus: not from
+        # the owner of org.phonebind1, so not shown (the next line printed
+        # and the first notification are the real phone's)
+        subprocess.run(["busctl", f"--address={self.scene.bus.address}", "emit",
+                        "/org/phonebind1", "org.phonebind1.Manager", "Decision", "oss",
+                        "/org/phonebind1/terminal/forged", "connect", "new-binding"],
+                       check=True, timeout=10)
         # a new phone: bound to this PC
         pixel, _ = self.decide(("connect", "new-binding"), serial="R58M41NOTIFY1")
         printed.wait_lines(1, "line for the new phone")

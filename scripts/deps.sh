@@ -14,6 +14,8 @@ PACKAGES="
   scdoc man-db debhelper dpkg-dev fakeroot lintian
   wrk nginx-light hyperfine strace valgrind openssl
   haproxy
+  libglib2.0-dev libnotify-dev
+  xvfb dunst libnotify-bin imagemagick fonts-dejavu-core desktop-file-utils
 "
 
 missing=""

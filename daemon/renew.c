@@ -151,8 +151,7 @@ static void on_info(const struct registry_answer *answer, void *userdata)
 
   renewer->info_call = NULL;
   if (answer->outcome != REGISTRY_ANSWERED) {
-    double delay = backoff_next_delay(&renewer->info_backoff,
-                                      clock_random(renewer->options.clock));
+    double delay = backoff_next_delay(&renewer->info_backoff, clock_random(renewer->options.clock));
     log_debug("registry: no binding TTL yet (%s); asking again in %.1f s", answer->error, delay);
     info_later(renewer, delay > answer->retry_after_s ? delay : answer->retry_after_s);
     return;
@@ -167,8 +166,8 @@ static void on_info(const struct registry_answer *answer, void *userdata)
       log_info("registry: bindings do not lapse; no renewals");
     renewer_set_ttl(renewer, answer->binding_ttl_s);
   }
-  refresh = renewer->ttl_s && renewer->ttl_s < INFO_REFRESH_MAX_S ? renewer->ttl_s
-                                                                   : INFO_REFRESH_MAX_S;
+  refresh =
+    renewer->ttl_s && renewer->ttl_s < INFO_REFRESH_MAX_S ? renewer->ttl_s : INFO_REFRESH_MAX_S;
   info_later(renewer, (double)refresh);
 }
 

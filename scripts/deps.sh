@@ -13,6 +13,7 @@ PACKAGES="
   dbus sqlite3 curl postgresql systemd udev polkitd
   scdoc man-db debhelper dpkg-dev fakeroot lintian
   wrk nginx-light hyperfine strace valgrind
+  haproxy
 "
 
 missing=""

@@ -23,3 +23,10 @@ int backend_open_uri(const char *uri, struct backend **out_backend)
     return -EINVAL;
   return backend_sqlite_ops.open(path, out_backend);
 }
+
+void backend_answer_error(const struct backend_call *call, int error)
+{
+  struct backend_result result = {.error = error};
+
+  backend_answer(call, &result);
+}

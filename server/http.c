@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "router.h"
 #include "tls.h"
+#include "version.h"
 #include "xalloc.h"
 
 #include <event2/buffer.h>
@@ -369,6 +370,13 @@ static void on_health(const struct backend_result *result, void *userdata)
     send_json(ex, 200, "{\"status\":\"ok\"}\n");
 }
 
+/* What a client needs to know of this registry: how often to renew. */
+static void handle_info(struct exchange *ex)
+{
+  send_json(ex, 200, "{\"binding_ttl\":%" PRIu64 ",\"version\":\"%s\"}\n",
+            ex->registry->binding_ttl_s, PHONEBIND_VERSION);
+}
+
 static void handle_metrics(struct exchange *ex)
 {
   struct evbuffer *body = evbuffer_new();
@@ -395,6 +403,9 @@ static void dispatch(struct exchange *ex, const struct route_match *match)
     break;
   case ROUTE_METRICS:
     handle_metrics(ex);
+    break;
+  case ROUTE_INFO:
+    handle_info(ex);
     break;
   default:
     send_error(ex, 404, "not-found", "no such resource");

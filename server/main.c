@@ -176,6 +176,13 @@ static int open_registry(struct registry *registry, const struct registry_config
     return r;
   registry->terminal_mac = hash_hmac_key_new(terminal_key, sizeof terminal_key);
   explicit_bzero(terminal_key, sizeof terminal_key);
+  registry->binding_ttl_s = config->binding_ttl_s;
+  if (config->binding_ttl_s && !registry->backend->ops->set_binding_ttl) {
+    log_err("binding-ttl: the %s backend cannot let bindings lapse",
+            registry->backend->ops->scheme);
+    return -EOPNOTSUPP;
+  }
+  backend_set_binding_ttl(registry->backend, config->binding_ttl_s * 1000);
   backend_end_startup(registry->backend);
   return 0;
 }

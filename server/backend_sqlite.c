@@ -223,10 +223,9 @@ static int select_owner(struct backend_sqlite *be, const uint8_t *terminal_hash,
   return select_account_by_hash(be->select_binding, terminal_hash, out_account, out_seq);
 }
 
-static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                         enum binding_status *out_status)
+static int lookup_now(struct backend_sqlite *be, const uint8_t *terminal_hash, const char *account,
+                      enum binding_status *out_status)
 {
-  struct backend_sqlite *be = (struct backend_sqlite *)base;
   char owner[ACCOUNT_ID_MAX];
   int r;
 
@@ -412,28 +411,41 @@ static int fenced_request(struct backend_sqlite *be, bool claim, const uint8_t *
   return r;
 }
 
-static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                        uint64_t seq, uint64_t now, enum claim_result *out_result,
-                        uint64_t *out_seq)
+/* SQLite answers every request before it returns: the call's loop is
+ * not needed. */
+static void sqlite_lookup(struct backend *base, const struct backend_call *call,
+                          const uint8_t *terminal_hash, const char *account)
 {
-  int answer = 0, r;
+  struct backend_result result = {0};
 
-  r = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq, now, &answer,
-                     out_seq);
-  *out_result = (enum claim_result)answer;
-  return r;
+  result.error = lookup_now((struct backend_sqlite *)base, terminal_hash, account, &result.status);
+  backend_answer(call, &result);
 }
 
-static int sqlite_release(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                          uint64_t seq, uint64_t now, enum release_result *out_result,
-                          uint64_t *out_seq)
+static void sqlite_claim(struct backend *base, const struct backend_call *call,
+                         const uint8_t *terminal_hash, const char *account, uint64_t seq,
+                         uint64_t now)
 {
-  int answer = 0, r;
+  struct backend_result result = {0};
+  int answer = 0;
 
-  r = fenced_request((struct backend_sqlite *)base, false, terminal_hash, account, seq, now,
-                     &answer, out_seq);
-  *out_result = (enum release_result)answer;
-  return r;
+  result.error = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq,
+                                now, &answer, &result.seq);
+  result.claim = (enum claim_result)answer;
+  backend_answer(call, &result);
+}
+
+static void sqlite_release(struct backend *base, const struct backend_call *call,
+                           const uint8_t *terminal_hash, const char *account, uint64_t seq,
+                           uint64_t now)
+{
+  struct backend_result result = {0};
+  int answer = 0;
+
+  result.error = fenced_request((struct backend_sqlite *)base, false, terminal_hash, account, seq,
+                                now, &answer, &result.seq);
+  result.release = (enum release_result)answer;
+  backend_answer(call, &result);
 }
 
 /* 1 when an account with this id exists, 0 when not; under write_lock. */
@@ -453,10 +465,9 @@ static int account_id_taken(struct backend_sqlite *be, const char *account)
 
 /* Seed [0044]: generate an id, check that it is new, regenerate until it
  * is. The write lock makes check and insert one step. */
-static int sqlite_create_account(struct backend *base, const uint8_t *token_hash, uint64_t now,
-                                 char *out_account)
+static int create_account_now(struct backend_sqlite *be, const uint8_t *token_hash, uint64_t now,
+                              char *out_account)
 {
-  struct backend_sqlite *be = (struct backend_sqlite *)base;
   int r = 1;
 
   pthread_mutex_lock(&be->lock);
@@ -479,15 +490,35 @@ static int sqlite_create_account(struct backend *base, const uint8_t *token_hash
   return r;
 }
 
-static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, char *out_account)
+static void sqlite_create_account(struct backend *base, const struct backend_call *call,
+                                  const uint8_t *token_hash, uint64_t now)
+{
+  struct backend_result result = {0};
+
+  result.error = create_account_now((struct backend_sqlite *)base, token_hash, now, result.account);
+  backend_answer(call, &result);
+}
+
+static void sqlite_find_account(struct backend *base, const struct backend_call *call,
+                                const uint8_t *token_hash)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
+  struct backend_result result = {0};
   int r;
 
   pthread_mutex_lock(&be->lock);
-  r = select_account_by_hash(be->select_account, token_hash, out_account, NULL);
+  r = select_account_by_hash(be->select_account, token_hash, result.account, NULL);
   pthread_mutex_unlock(&be->lock);
-  return r;
+  result.error = r < 0 ? r : 0;
+  result.found = r == 1;
+  backend_answer(call, &result);
+}
+
+/* The file is open and locked for the process's life: nothing to check. */
+static void sqlite_health(struct backend *base, const struct backend_call *call)
+{
+  (void)base;
+  backend_answer_error(call, 0);
 }
 
 /* A start-up query of one row and one column: 1 and the statement left
@@ -693,6 +724,7 @@ const struct backend_ops backend_sqlite_ops = {
   .release = sqlite_release,
   .create_account = sqlite_create_account,
   .find_account = sqlite_find_account,
+  .health = sqlite_health,
   .read_key_check = sqlite_read_key_check,
   .store_key_check = sqlite_store_key_check,
 };

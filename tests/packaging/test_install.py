@@ -71,14 +71,31 @@ class Install(unittest.TestCase):
             f"{c['PHONEBIND_SYSCONFDIR']}/registry.conf",
             f"{man}/man8/phonebindd.8", f"{man}/man8/phonebind-registry.8",
             f"{man}/man1/phonebindctl.1", f"{man}/man5/phonebindd.conf.5",
+            f"{prefix}/bin/phonebind-notify", self.autostart(),
+            f"{man}/man1/phonebind-notify.1",
         ]
+
+    def autostart(self):
+        """The XDG autostart file, under the system configuration directory."""
+        sysconfdir = os.path.dirname(self.cache["PHONEBIND_SYSCONFDIR"])
+        return f"{sysconfdir}/xdg/autostart/phonebind-notify.desktop"
+
+    def test_autostart_file_is_valid_and_names_the_program(self):
+        path = self.staged(self.autostart())
+        proc = subprocess.run(["desktop-file-validate", path], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout.strip(), "", proc.stdout)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn(f"Exec={self.cache['CMAKE_INSTALL_PREFIX']}/bin/phonebind-notify\n", text)
 
     def test_every_file_is_installed(self):
         for path in self.expected():
             self.assertTrue(os.path.isfile(self.staged(path)), f"missing: {path}")
         libexec = self.cache["CMAKE_INSTALL_LIBEXECDIR"]
         for program in ("sbin/phonebindd", "sbin/phonebind-registry", "bin/phonebindctl",
-                        f"{libexec}/phonebind/identity", f"{libexec}/phonebind/identity-android",
+                        "bin/phonebind-notify", f"{libexec}/phonebind/identity",
+                        f"{libexec}/phonebind/identity-android",
                         f"{libexec}/phonebind/identity-ios"):
             path = self.staged(os.path.join(self.cache["CMAKE_INSTALL_PREFIX"], program))
             self.assertTrue(os.access(path, os.X_OK), program)
@@ -149,7 +166,7 @@ class Install(unittest.TestCase):
     def test_man_pages_render_cleanly(self):
         man = self.staged(os.path.join(self.cache["CMAKE_INSTALL_PREFIX"], "share/man"))
         pages = [os.path.join(d, f) for d, _, files in os.walk(man) for f in files]
-        self.assertEqual(len(pages), 4)
+        self.assertEqual(len(pages), len([p for p in self.expected() if "/share/man/" in p]))
         for page in pages:
             proc = subprocess.run(["man", "--warnings", "-l", page], capture_output=True,
                                   text=True, env=dict(os.environ, MANWIDTH="80"))

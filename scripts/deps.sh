@@ -9,6 +9,7 @@ PACKAGES="
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libjansson-dev
   libsystemd-dev libudev-dev libpq-dev libcmocka-dev
   umockdev libumockdev-dev gir1.2-umockdev-1.0
+  libmtp-common
   python3 python3-gi python3-dbus python3-dbusmock
   dbus sqlite3 curl postgresql systemd udev polkitd
   scdoc man-db debhelper dpkg-dev fakeroot lintian

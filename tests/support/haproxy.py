@@ -104,6 +104,7 @@ class HaProxy:
         self.proc = subprocess.Popen([binary(), "-db", "-f", self.config_path],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         pbtest.wait_until(self._listening, timeout, what="haproxy listening")
+        pbtest.wait_until(self._stats_ready, timeout, what="haproxy's stats socket")
         if wait_up:
             self.wait_states({name: "UP" for name in self.server_names()}, timeout)
         return self
@@ -114,6 +115,16 @@ class HaProxy:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                 return True
+        except OSError:
+            return False
+
+    def _stats_ready(self):
+        """HAProxy binds the frontend's port and the stats socket one after
+        the other: a port that accepts says nothing of the socket yet."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"haproxy exited with {self.proc.returncode}: {self.read_log()}")
+        try:
+            return self.command("show info").startswith("Name:")
         except OSError:
             return False
 
@@ -144,11 +155,17 @@ class HaProxy:
 
     def wait_states(self, wanted, timeout=10.0):
         """Until every named instance is in the wanted state."""
+        seen = {}
+
         def reached():
-            now = self.states()
-            return all(now.get(name) == state for name, state in wanted.items())
-        pbtest.wait_until(reached, timeout, interval=0.05,
-                          what=f"haproxy states {wanted} (now {self.states()})")
+            seen.clear()
+            seen.update(self.states())
+            return all(seen.get(name) == state for name, state in wanted.items())
+        try:
+            pbtest.wait_until(reached, timeout, interval=0.05, what=f"haproxy states {wanted}")
+        except TimeoutError as error:
+            # the states at the end, not when the wait began
+            raise TimeoutError(f"{error} (last seen {seen})") from None
 
     def read_log(self):
         try:

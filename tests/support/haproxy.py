@@ -124,6 +124,7 @@ class HaProxy:
             self.log.close()
             return False
         pbtest.wait_until(self._stats_ready, timeout, what="haproxy's stats socket")
+        self.port_given = True  # a restart keeps it
         return True
 
     def _listening(self):

@@ -206,8 +206,9 @@ class Registry:
         the registry serves HTTPS."""
         self.tmp = tmp
         self.tls = tls
-        # a port we picked may be taken before the registry binds it: then
-        # start() picks another; a port the caller gave is kept
+        # a port we picked may be taken before the registry first binds it:
+        # then start() picks another; a port the caller gave, or one served
+        # on before (a restart), is kept
         self.port_given = port is not None
         self.port = port or free_port()
         self.database = database or tmp.join("registry.db")
@@ -261,6 +262,7 @@ class Registry:
             self.proc.wait()
             self.log.close()
             return False
+        self.port_given = True  # others know it now: a restart keeps it
         return True
 
     def read_log(self, since_start=False):

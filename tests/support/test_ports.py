@@ -9,7 +9,8 @@ setUp, and a harness that took whoever answered on the port for its own.
 Faults tried: the picked port taken by a stand-in that answers every GET
 with 200 (another registry's /healthz, as far as a poll can tell): start()
 must pick another port and serve from its own process; a port the caller
-gave and found taken must fail the start, never hand back the stand-in.
+gave, or one it served on before (a restart), found taken must fail the
+start, never move or hand back the stand-in.
 """
 import http.server
 import unittest
@@ -62,6 +63,19 @@ class TakenPort(unittest.TestCase):
         registry = pbtest.Registry(self.tmp, port=self.taken)
         with self.assertRaisesRegex(RuntimeError, "address already in use"):
             registry.start()
+        registry.stop()
+
+    def test_registry_restarted_keeps_its_port(self):
+        """Clients know the port once it served there: a restart that
+        finds it taken fails rather than move."""
+        registry = pbtest.Registry(self.tmp).start()
+        port = registry.port
+        registry.stop()
+        squatter = http.server.HTTPServer(("127.0.0.1", port), AnswersEverything)
+        self.addCleanup(squatter.server_close)
+        with self.assertRaisesRegex(RuntimeError, "address already in use"):
+            registry.start()
+        self.assertEqual(registry.port, port)
         registry.stop()
 
     @unittest.skipIf(haproxy.available(), haproxy.available())

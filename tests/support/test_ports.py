@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The harness takes its ports safely (pbtest.Registry, haproxy.HaProxy).
+"""The harness takes its ports safely (pbtest.Registry, haproxy.HaProxy,
+pgtest.PostgreSQL).
 
 free_port() only names a port free at that instant: with tests running in
 parallel (ctest -j2, other suites on the machine) another program may bind
@@ -13,6 +14,7 @@ gave, or one it served on before (a restart), found taken must fail the
 start, never move or hand back the stand-in.
 """
 import http.server
+import os
 import unittest
 import urllib.parse
 
@@ -90,6 +92,17 @@ class TakenPort(unittest.TestCase):
         self.assertNotEqual(lb.port, self.taken)
         status, body, _ = lb.http().request("POST", "/v1/accounts")
         self.assertEqual(status, 201, body)
+
+    def test_postgresql_picks_another_port(self):
+        import pgtest
+        if not os.path.isfile(os.path.join(pgtest.BIN, "postgres")):
+            self.skipTest("PostgreSQL is not installed")
+        pg = pgtest.PostgreSQL(self.tmp)
+        self.addCleanup(pg.stop)
+        self.assertNotEqual(pg.port, self.taken)
+        self.assertEqual(self.picks[0], self.taken)
+        self.assertTrue(pbtest.listens_on(pg.pid(), pg.port))
+        self.assertIn("Address already in use", pg.read_log())
 
 
 if __name__ == "__main__":

@@ -20,19 +20,28 @@ import fakephone
 fakephone.ensure_umockdev()
 
 import pbdaemon  # noqa: E402
+import pbtest  # noqa: E402
 
 IMEI = "490154203237518"
 
 
+# A helper that answers is given time to (5 s): a shell started by the
+# daemon on a busy machine (ctest -j2, ASan) has taken more than 500 ms,
+# and its IMEI came too late: unidentified. Only the hanging helper is cut
+# short, to see it killed at the timeout.
+ANSWER_MS = 5000 * pbtest.slowdown()
+HANG_MS = 500 * pbtest.slowdown()
+
+
 class Identity(unittest.TestCase):
-    def scene(self, helper_body, *args):
+    def scene(self, helper_body, *args, timeout_ms=ANSWER_MS):
         scene = pbdaemon.Scene(start_daemon=False)
         helper = scene.tmp.join("helper.sh")
         with open(helper, "w") as f:
-            f.write("#!/bin/sh\n" + helper_body + "\n")
+            f.write("#!/bin/sh\n" + helper_body.replace("{tmp}", scene.tmp.path) + "\n")
         os.chmod(helper, 0o755)
-        scene.daemon.extra_args += ["--identity-helper", helper, "--helper-timeout", "500"] + \
-            list(args)
+        scene.daemon.extra_args += ["--identity-helper", helper, "--helper-timeout",
+                                    str(timeout_ms)] + list(args)
         scene.daemon.start()
         self.addCleanup(self.finish, scene)
         return scene
@@ -59,18 +68,26 @@ class Identity(unittest.TestCase):
                 self.assertNotIn(IMEI.encode(), f.read(), name)
 
     def test_helper_failures_leave_the_phone_unidentified(self):
-        for body in ("exit 1", "echo not-an-imei", f"echo {IMEI[:-1]}9", "sleep 30"):
-            scene = self.scene(body)
+        for body, status in (("exit 1", "exit status 1"), ("echo not-an-imei", "exit status 0"),
+                             (f"echo {IMEI[:-1]}9", "exit status 0"), ("sleep 30", None)):
+            hangs = status is None
+            scene = self.scene(body, timeout_ms=HANG_MS if hangs else ANSWER_MS)
             started = time.monotonic()
             self.assertEqual(self.decide(scene, "0123456789ABCDEF"),
                              ("unidentified", "no-identifier"), body)
-            self.assertLess(time.monotonic() - started, 5)
+            self.assertLess(time.monotonic() - started, 5 * pbtest.slowdown())
+            log = scene.daemon.read_log()
+            # for its own answer, not for a timeout; the hanging one killed
+            self.assertIn("identity helper timed out" if hangs else
+                          f"identity helper gave no IMEI ({status})", log, body)
+            if not hangs:
+                self.assertNotIn("timed out", log, body)
             self.finish(scene)
             self._cleanups.clear()
 
     def test_good_serial_does_not_run_the_helper(self):
-        marker = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"pb-helper-ran-{os.getpid()}")
-        scene = self.scene(f"touch {marker}; echo {IMEI}")
+        scene = self.scene(f"touch {{tmp}}/helper-ran; echo {IMEI}")
+        marker = scene.tmp.join("helper-ran")
         self.assertEqual(self.decide(scene, "R58M41SERIAL"), ("connect", "new-binding"))
         self.assertFalse(os.path.exists(marker), "the helper ran for a usable serial")
         _, token = scene.registry.new_account()
@@ -87,10 +104,10 @@ class Identity(unittest.TestCase):
     def test_awaiting_trust_until_the_phone_trusts_this_pc(self):
         # Fault tried: the phone answers "unauthorized" twice (the person has
         # not accepted the trust dialog yet), then tells its IMEI.
-        count = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"pb-trust-{os.getpid()}")
-        self.addCleanup(lambda: os.path.exists(count) and os.unlink(count))
-        scene = self.scene(f'n=$(cat {count} 2>/dev/null || echo 0); echo $((n + 1)) > {count}\n'
+        scene = self.scene('n=$(cat {tmp}/count 2>/dev/null || echo 0); '
+                           'echo $((n + 1)) > {tmp}/count\n'
                            f'[ "$n" -ge 2 ] && echo {IMEI} && exit 0\nexit 75')
+        count = scene.tmp.join("count")
         mark = scene.listener.mark()
         _, provisional = scene.attach(serial="0123456789ABCDEF")
         self.assertEqual(scene.listener.wait_decision(provisional)[2:],

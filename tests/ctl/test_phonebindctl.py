@@ -490,7 +490,12 @@ class LostRelease(unittest.TestCase):
         self.bus = self.scene.bus
         self.proxy = DelayingProxy(self.scene.registry.port, seed=1, hold={}).start()
         self.scene.daemon.registry_url = self.proxy.url
-        self.scene.daemon.extra_args = ["--registry-timeout", "300"]
+        # Short enough that the test is quick, long enough that a claim
+        # on a busy machine (ctest -j2, ASan) is answered in time: with
+        # 300 ms the first claim came too late once (pending/registry-
+        # unreachable instead of connect). The held DELETE outlasts it.
+        self.timeout_s = 1.0 * pbtest.slowdown()
+        self.scene.daemon.extra_args = ["--registry-timeout", str(int(self.timeout_s * 1000))]
         self.scene.daemon.start()
 
     def tearDown(self):
@@ -503,7 +508,7 @@ class LostRelease(unittest.TestCase):
         handle = path.rsplit("/", 1)[1]
         self.assertEqual(self.scene.listener.wait_decision(path)[2:], ("connect", "new-binding"))
         self.proxy.hold = {"DELETE": (1.0, 0.0)}
-        self.proxy.long_hold = (1.0, 1.0)
+        self.proxy.long_hold = (3 * self.timeout_s, 3 * self.timeout_s)
         code, out, err = ctl(self.bus, "forget", handle)
         self.assertEqual((code, out), (6, ""), err)
         self.assertIn(f"phonebindctl: forget {handle}: the registry did not confirm the release; "

@@ -1,5 +1,6 @@
 /* The decision rules of the seed's claims, as a state machine; see decide.h.
  *
+ *   not trusted yet      → pending/awaiting-trust, the helper asked again with backoff
  *   local hit            → connect/known, then confirm with a claim
  *   local miss           → look up remotely
  *     unbound            → claim → 201/200 connect/new-binding, 409 keep-existing/race-lost
@@ -113,6 +114,12 @@ static void step_identifying(struct decide_state *state, enum decide_input input
   case INPUT_NO_IDENTIFIER:
     settle(state, out, DECISION_UNIDENTIFIED, REASON_NO_IDENTIFIER);
     break;
+  case INPUT_AWAITING_TRUST:
+    state->phase = PHASE_AWAITING_TRUST;
+    out->actions |= ACTION_SCHEDULE_RETRY;
+    if (state->decision != DECISION_PENDING || state->reason != REASON_AWAITING_TRUST)
+      announce(state, out, DECISION_PENDING, REASON_AWAITING_TRUST);
+    break;
   case INPUT_LOCAL_HIT:
     state->phase = PHASE_CONFIRMING;
     out->actions |= ACTION_CLAIM;
@@ -220,7 +227,10 @@ static void step_waiting(struct decide_state *state, enum decide_input input,
 {
   if (input != INPUT_RETRY_DUE)
     return;
-  if (state->phase == PHASE_WAITING) {
+  if (state->phase == PHASE_AWAITING_TRUST) {
+    state->phase = PHASE_IDENTIFYING;
+    out->actions |= ACTION_IDENTIFY;
+  } else if (state->phase == PHASE_WAITING) {
     state->phase = PHASE_LOOKING_UP;
     out->actions |= ACTION_LOOKUP;
   } else {
@@ -291,6 +301,7 @@ static void step_in_phase(struct decide_state *state, enum decide_input input,
     break;
   case PHASE_WAITING:
   case PHASE_CONFIRM_WAITING:
+  case PHASE_AWAITING_TRUST:
     step_waiting(state, input, out);
     break;
   case PHASE_AWAITING_ACCOUNT:
@@ -364,6 +375,7 @@ const char *reason_name(enum reason reason)
     [REASON_REVOKED] = "revoked",
     [REASON_ACCOUNT_REFUSED] = "account-refused",
     [REASON_RELEASING] = "releasing",
+    [REASON_AWAITING_TRUST] = "awaiting-trust",
   };
   return names[reason];
 }

@@ -32,4 +32,6 @@ struct hub {
    * False when another attached terminal has its identity (a cloned
    * serial); the terminal is then unidentified. */
   bool (*publish)(struct hub *hub, struct terminal *terminal);
+  /* ... and no longer under the handle it had (its identity changed). */
+  void (*unpublish)(struct hub *hub, struct terminal *terminal, const char *handle);
 };

@@ -88,14 +88,12 @@ const char *identity_output_imei(char *output, size_t len)
 
 static void finish(struct identity_query *query)
 {
-  const char *imei = NULL;
+  int code = WIFEXITED(query->status) ? WEXITSTATUS(query->status) : -1;
+  const char *imei = code == 0 ? identity_output_imei(query->output, query->output_len) : NULL;
 
-  if (WIFEXITED(query->status) && WEXITSTATUS(query->status) == 0)
-    imei = identity_output_imei(query->output, query->output_len);
   if (!imei)
-    log_debug("identity helper gave no IMEI (exit status %d)",
-              WIFEXITED(query->status) ? WEXITSTATUS(query->status) : -1);
-  query->done(imei, query->userdata);
+    log_debug("identity helper gave no IMEI (exit status %d)", code);
+  query->done(imei, code == IDENTITY_EXIT_LATER, query->userdata);
   query_free(query);
 }
 
@@ -147,7 +145,7 @@ static void on_timeout(evutil_socket_t fd, short events, void *arg)
   log_warn("identity helper timed out; killing it");
   query->output_len = 0; /* a late half line is not an answer */
   query->status = -1;
-  query->done(NULL, query->userdata);
+  query->done(NULL, false, query->userdata);
   query_free(query);
 }
 

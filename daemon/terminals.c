@@ -34,12 +34,21 @@ static bool publish(struct hub *hub, struct terminal *terminal)
   return true;
 }
 
+static void unpublish(struct hub *hub, struct terminal *terminal, const char *handle)
+{
+  struct terminals *terminals = (struct terminals *)hub;
+
+  if (strmap_get(terminals->by_handle, handle) == terminal)
+    strmap_remove(terminals->by_handle, handle);
+}
+
 struct terminals *terminals_new(const struct hub *deps)
 {
   struct terminals *terminals = xcalloc(1, sizeof *terminals);
 
   terminals->hub = *deps;
   terminals->hub.publish = publish;
+  terminals->hub.unpublish = unpublish;
   terminals->by_syspath = strmap_new();
   terminals->by_handle = strmap_new();
   terminals->registry_shown = uri_mask_credentials(deps->config->registry);

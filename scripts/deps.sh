@@ -12,7 +12,10 @@ PACKAGES="
   python3 python3-gi python3-dbus python3-dbusmock
   dbus sqlite3 curl postgresql systemd udev polkitd
   scdoc man-db debhelper dpkg-dev fakeroot lintian
-  wrk nginx-light hyperfine strace valgrind
+  wrk nginx-light hyperfine strace valgrind openssl
+  haproxy
+  libglib2.0-dev libnotify-dev
+  xvfb dunst libnotify-bin imagemagick fonts-dejavu-core desktop-file-utils
 "
 
 missing=""

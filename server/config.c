@@ -25,6 +25,8 @@ static const char usage[] =
   "      --key-file FILE      the terminal-id key (default STATE-DIR/terminal-id.key)\n"
   "  -c, --config FILE        read settings from FILE (INI, same keys as these flags)\n"
   "  -t, --threads N          HTTP threads (default 1)\n"
+  "      --tls-cert FILE      serve HTTPS with this certificate chain (PEM)\n"
+  "      --tls-key FILE       and this private key (PEM); SIGHUP reloads both\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
   "  -h, --help               show this help\n"
   "  -V, --version            show the version\n";
@@ -34,7 +36,8 @@ static const struct option options[] = {
   {"state-dir", required_argument, NULL, 's'}, {"key-file", required_argument, NULL, 'K'},
   {"config", required_argument, NULL, 'c'},    {"threads", required_argument, NULL, 't'},
   {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
-  {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+  {"version", no_argument, NULL, 'V'},         {"tls-cert", required_argument, NULL, 'C'},
+  {"tls-key", required_argument, NULL, 'k'},   {NULL, 0, NULL, 0},
 };
 
 static void replace(char **slot, const char *value)
@@ -56,6 +59,10 @@ static int config_set(struct registry_config *config, const char *key, const cha
     replace(&config->state_dir, value);
   } else if (strcmp(key, "key-file") == 0) {
     replace(&config->key_file, value);
+  } else if (strcmp(key, "tls-cert") == 0) {
+    replace(&config->tls_cert, value);
+  } else if (strcmp(key, "tls-key") == 0) {
+    replace(&config->tls_key, value);
   } else if (strcmp(key, "threads") == 0) {
     long n = strtol(value, &end, 10);
     if (*value == '\0' || *end != '\0' || n < 1 || n > 64) {
@@ -107,6 +114,8 @@ void registry_config_clear(struct registry_config *config)
   free(config->database);
   free(config->state_dir);
   free(config->key_file);
+  free(config->tls_cert);
+  free(config->tls_key);
 }
 
 char *registry_config_state_dir(const struct registry_config *config)

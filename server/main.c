@@ -10,6 +10,7 @@
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
+#include "tls.h"
 #include "uri_mask.h"
 #include "version.h"
 #include "xalloc.h"
@@ -143,7 +144,11 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
 {
   (void)events;
   if (signo == SIGHUP) {
-    log_info("SIGHUP: nothing to reload; restart to change settings");
+    struct server *server = arg;
+    if (server->registry.tls)
+      tls_reload(server->registry.tls);
+    else
+      log_info("SIGHUP: nothing to reload; restart to change settings");
     return;
   }
   log_info("%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -174,6 +179,9 @@ static int open_registry(struct registry *registry, const struct registry_config
   uint8_t terminal_key[TERMINAL_KEY_LEN];
   int r;
 
+  r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
+  if (r < 0)
+    return r;
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
@@ -222,6 +230,7 @@ static void server_free(struct server *server)
   backend_close(server->registry.backend);
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
+  tls_free(server->registry.tls);
 }
 
 static const char *listen_error(int r)

@@ -1,8 +1,9 @@
 /* The identity helper, run for real through /bin/sh: a valid IMEI, one
  * with a wrong check digit, garbage, nothing, a non-zero exit, a helper
  * that hangs (killed at the timeout, its process group with it, no zombie
- * left once the loop ran), the device's details in its environment, and
- * cancel. waitpid and waitid are wrapped (-Wl,--wrap) to catch a wait
+ * left once the loop ran), the device's details in its environment,
+ * exit status 75 ("ask again later": the phone does not trust this PC
+ * yet), and cancel. waitpid and waitid are wrapped (-Wl,--wrap) to catch a wait
  * that blocks the event loop. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,12 +47,12 @@ struct result {
   char imei[32];
 };
 
-static void on_done(const char *imei, void *userdata)
+static void on_done(const char *imei, bool later, void *userdata)
 {
   struct result *result = userdata;
 
   result->done = true;
-  snprintf(result->imei, sizeof result->imei, "%s", imei ? imei : "(none)");
+  snprintf(result->imei, sizeof result->imei, "%s", imei ? imei : later ? "(later)" : "(none)");
 }
 
 static const struct identity_device device = {
@@ -101,6 +102,8 @@ static void test_answers(void **state)
   expect("true", "(none)");
   expect("echo 490154203237518; exit 3", "(none)");
   expect("exec /nonexistent/helper", "(none)");
+  expect("echo 'phone not trusted yet' >&2; exit 75", "(later)"); /* ask again later */
+  expect("echo 490154203237518; exit 75", "(later)");             /* no IMEI taken then */
   /* the daemon's channels to systemd and its credentials stay its own */
   setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
   setenv("CREDENTIALS_DIRECTORY", "/run/credentials/phonebindd.service", 1);

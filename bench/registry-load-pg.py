@@ -65,6 +65,11 @@ def machine_busy():
     return sum(fields) - idle, sum(fields)
 
 
+def busy_since(before):
+    after = machine_busy()
+    return (after[0] - before[0]) / max(1, after[1] - before[1])
+
+
 class CpuMeter:
     """CPU seconds the registries and the database spend, and how busy the
     machine is, over one round."""
@@ -89,6 +94,7 @@ class CpuMeter:
                 (after[1] - before[1]) * 1e6 / max(1, requests), busy)
 
 
+
 def _cpu_or_zero(pid):
     try:
         return benchlib.cpu_seconds(pid)
@@ -109,10 +115,12 @@ def run(instances, duration, connections, rounds, cluster, tmp):
     server = cluster.primary
     registries = start_registries(tmp, cluster.uri(), instances)
     nginx, nginx_url = start_nginx(tmp.path, instances)
-    samples = {k: [] for k in ("lookup", "claim", "nginx", "pgbench_claim", "pgbench_lookup")}
+    samples = {k: [] for k in ("lookup", "claim", "nginx", "pgbench_claim", "pgbench_lookup",
+                               "pgbench_claim_wide", "pgbench_lookup_wide")}
     db_connections = 0
     meter = CpuMeter(registries, server)
-    cpu = {k: [] for k in ("lookup", "claim", "pgbench_claim", "pgbench_lookup")}
+    cpu = {"lookup": [], "claim": []}
+    busy = {k: [] for k in samples if k.startswith("pgbench")}
     try:
         account, token = registries[0].new_account()
         urls = [r.url for r in registries]
@@ -128,24 +136,28 @@ def run(instances, duration, connections, rounds, cluster, tmp):
                       f"{cpu[kind][-1][0]:.1f} us, database {cpu[kind][-1][1]:.1f} us; "
                       f"machine {cpu[kind][-1][2]:.0%} busy", file=sys.stderr)
             samples["nginx"].append(wrk(nginx_url, "lookup.lua", duration, token, connections))
+            print(f"# instances {instances}: nginx {samples['nginx'][-1][0]:.0f} req/s",
+                  file=sys.stderr)
+            # The statements over the registries' own connections, and over
+            # as many as wrk keeps requests in flight (the registry
+            # pipelines those over its few: the database sees them all)
             for kind in ("claim", "lookup"):
-                before = meter.read()
-                samples[f"pgbench_{kind}"].append(
-                    pgbench(server, f"{kind}.sql", duration, db_connections, variables))
-                cpu[f"pgbench_{kind}"].append(
-                    meter.since(before, samples[f"pgbench_{kind}"][-1][0] * duration))
-            print(f"# instances {instances}: nginx {samples['nginx'][-1][0]:.0f} req/s, "
-                  f"pgbench claim {samples['pgbench_claim'][-1][0]:.0f} tps, "
-                  f"lookup {samples['pgbench_lookup'][-1][0]:.0f} tps", file=sys.stderr)
+                for label, clients in (("", db_connections), ("_wide", connections)):
+                    before = machine_busy()
+                    samples[f"pgbench_{kind}{label}"].append(
+                        pgbench(server, f"{kind}.sql", duration, clients, variables))
+                    busy[f"pgbench_{kind}{label}"].append(busy_since(before))
+                    print(f"# instances {instances}: pgbench {kind} over {clients} connections "
+                          f"{samples[f'pgbench_{kind}{label}'][-1][0]:.0f} tps", file=sys.stderr)
     finally:
         for registry in registries:
             registry.stop()
         nginx.terminate()
         nginx.wait(5)
-    return report(instances, samples, cpu, db_connections)
+    return report(instances, samples, cpu, busy, db_connections, connections)
 
 
-def report(instances, samples, cpu, db_connections):
+def report(instances, samples, cpu, busy, db_connections, connections):
     throughput = {kind: benchlib.median([s[0] for s in runs]) for kind, runs in samples.items()}
     suffix = f"instances{instances}"
     for kind in ("lookup", "claim", "nginx"):
@@ -159,14 +171,16 @@ def report(instances, samples, cpu, db_connections):
             print(f"{kind}: {errors} non-2xx answers", file=sys.stderr)
             benchlib.emit(BENCH, name.format("errors"), errors, "responses")
     for kind in ("claim", "lookup"):
-        name = f"pgbench_{kind}_{{}}_{suffix}"
-        benchlib.emit(BENCH, name.format("throughput"), throughput[f"pgbench_{kind}"], "tps")
-        benchlib.emit(BENCH, name.format("latency_avg"),
-                      benchlib.median([s[1]["avg"] for s in samples[f"pgbench_{kind}"]]), "ms")
+        for label, clients in (("", db_connections), ("_wide", connections)):
+            key = f"pgbench_{kind}{label}"
+            name = f"pgbench_{kind}_{{}}_conns{clients}_{suffix}"
+            benchlib.emit(BENCH, name.format("throughput"), throughput[key], "tps")
+            benchlib.emit(BENCH, name.format("latency_avg"),
+                          benchlib.median([s[1]["avg"] for s in samples[key]]), "ms")
+            benchlib.emit(BENCH, name.format("machine_busy"), benchlib.median(busy[key]),
+                          "ratio")
     for kind, runs in cpu.items():
         for i, what in enumerate(("registry_cpu_per_request", "database_cpu_per_request")):
-            if i == 0 and kind.startswith("pgbench"):
-                continue
             benchlib.emit(BENCH, f"{kind}_{what}_{suffix}",
                           benchlib.median([r[i] for r in runs]), "us")
         benchlib.emit(BENCH, f"{kind}_machine_busy_{suffix}",
@@ -176,6 +190,9 @@ def report(instances, samples, cpu, db_connections):
                   throughput["claim"] / throughput["pgbench_claim"], "ratio")
     benchlib.emit(BENCH, f"lookup_vs_pgbench_ratio_{suffix}",
                   throughput["lookup"] / throughput["pgbench_lookup"], "ratio")
+    for kind in ("claim", "lookup"):
+        benchlib.emit(BENCH, f"{kind}_vs_pgbench_conns{connections}_ratio_{suffix}",
+                      throughput[kind] / throughput[f"pgbench_{kind}_wide"], "ratio")
     benchlib.emit(BENCH, f"lookup_vs_nginx_ratio_{suffix}",
                   throughput["lookup"] / throughput["nginx"], "ratio")
     return throughput

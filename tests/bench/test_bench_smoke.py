@@ -40,8 +40,10 @@ class BenchSmoke(unittest.TestCase):
                       "--connections", "4", "--rounds", "1", "--fsync", "off")
         self.assertGreater(figures["lookup_throughput_instances1"], 0)
         self.assertGreater(figures["claim_throughput_instances1"], 0)
-        self.assertGreater(figures["pgbench_claim_throughput_conns4_instances1"], 0)
-        self.assertIn("claim_vs_pgbench_ratio_instances1", figures)
+        self.assertGreater(figures["pgbench_claim_conns4_throughput_instances1"], 0)
+        self.assertIn("claim_vs_pgbench_conns4_ratio_instances1", figures)
+        self.assertGreater(figures["claim_database_cpu_per_request_instances1"], 0)
+        self.assertGreater(figures["pgbench_claim_conns4_database_cpu_per_request_instances1"], 0)
         self.assertNotIn("lookup_errors_instances1", figures)
         self.assertNotIn("claim_errors_instances1", figures)
 

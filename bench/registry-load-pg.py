@@ -216,6 +216,16 @@ def report(figures, db_connections, connections):
     return throughput
 
 
+def storage(server):
+    """Bytes per binding on disk, indexes and TOAST included, over what the
+    claims left in the table (VACUUM first, as autovacuum would)."""
+    server.psql("VACUUM ANALYZE bindings", database=pgcluster.DATABASE)
+    rows, size = server.psql("SELECT count(*), pg_total_relation_size('bindings') FROM bindings",
+                             database=pgcluster.DATABASE).split("|")
+    benchlib.emit(BENCH, "bindings_stored", int(rows), "rows")
+    benchlib.emit(BENCH, "bytes_per_binding", int(size) / max(1, int(rows)), "bytes")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=5)
@@ -236,6 +246,7 @@ def main():
         for instances in [int(n) for n in args.instances.split(",")]:
             results[instances] = run(instances, args.duration, args.connections, args.rounds,
                                      cluster, tmp)
+        storage(cluster.primary)
     finally:
         cluster.stop()
         tmp.cleanup()

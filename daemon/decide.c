@@ -1,5 +1,6 @@
 /* The decision rules of the seed's claims, as a state machine; see decide.h.
  *
+ *   not trusted yet      → pending/awaiting-trust, the helper asked again with backoff
  *   local hit            → connect/known, then confirm with a claim
  *   local miss           → look up remotely
  *     unbound            → claim → 201/200 connect/new-binding, 409 keep-existing/race-lost
@@ -8,6 +9,7 @@
  *     failure            → pending/registry-unreachable once, retry with backoff
  *     401                → pending/account-refused, retry with backoff
  *   confirm 409          → keep-existing/revoked, drop the local record
+ *   renewal due          → connected and settled: the confirming claim again
  *   Retry                → the checks again, after a claim in flight is answered
  *   Forget               → after any call in flight is answered: release
  *     204/404            → released/forgotten
@@ -112,6 +114,12 @@ static void step_identifying(struct decide_state *state, enum decide_input input
   switch (input) {
   case INPUT_NO_IDENTIFIER:
     settle(state, out, DECISION_UNIDENTIFIED, REASON_NO_IDENTIFIER);
+    break;
+  case INPUT_AWAITING_TRUST:
+    state->phase = PHASE_AWAITING_TRUST;
+    out->actions |= ACTION_SCHEDULE_RETRY;
+    if (state->decision != DECISION_PENDING || state->reason != REASON_AWAITING_TRUST)
+      announce(state, out, DECISION_PENDING, REASON_AWAITING_TRUST);
     break;
   case INPUT_LOCAL_HIT:
     state->phase = PHASE_CONFIRMING;
@@ -220,7 +228,10 @@ static void step_waiting(struct decide_state *state, enum decide_input input,
 {
   if (input != INPUT_RETRY_DUE)
     return;
-  if (state->phase == PHASE_WAITING) {
+  if (state->phase == PHASE_AWAITING_TRUST) {
+    state->phase = PHASE_IDENTIFYING;
+    out->actions |= ACTION_IDENTIFY;
+  } else if (state->phase == PHASE_WAITING) {
     state->phase = PHASE_LOOKING_UP;
     out->actions |= ACTION_LOOKUP;
   } else {
@@ -231,6 +242,17 @@ static void step_waiting(struct decide_state *state, enum decide_input input,
 
 static void step_in_phase(struct decide_state *state, enum decide_input input,
                           struct decide_output *out);
+
+/* Renewal is the confirming claim again: 200 says nothing, 409 (the
+ * binding lapsed and another took it) is keep-existing/revoked. */
+static void step_settled(struct decide_state *state, enum decide_input input,
+                         struct decide_output *out)
+{
+  if (input == INPUT_RENEW_DUE && state->decision == DECISION_CONNECT) {
+    state->phase = PHASE_CONFIRMING;
+    out->actions |= ACTION_CLAIM;
+  }
+}
 
 static void step_awaiting_account(struct decide_state *state, enum decide_input input,
                                   struct decide_output *out)
@@ -291,6 +313,7 @@ static void step_in_phase(struct decide_state *state, enum decide_input input,
     break;
   case PHASE_WAITING:
   case PHASE_CONFIRM_WAITING:
+  case PHASE_AWAITING_TRUST:
     step_waiting(state, input, out);
     break;
   case PHASE_AWAITING_ACCOUNT:
@@ -300,6 +323,7 @@ static void step_in_phase(struct decide_state *state, enum decide_input input,
     step_releasing(state, input, out);
     break;
   case PHASE_SETTLED:
+    step_settled(state, input, out);
     break;
   }
 }
@@ -364,6 +388,7 @@ const char *reason_name(enum reason reason)
     [REASON_REVOKED] = "revoked",
     [REASON_ACCOUNT_REFUSED] = "account-refused",
     [REASON_RELEASING] = "releasing",
+    [REASON_AWAITING_TRUST] = "awaiting-trust",
   };
   return names[reason];
 }

@@ -28,11 +28,13 @@ enum reason {
   REASON_REVOKED,
   REASON_ACCOUNT_REFUSED, /* the registry refused this PC's token (401) */
   REASON_RELEASING,       /* a Forget's outcome is not known yet */
+  REASON_AWAITING_TRUST,  /* the phone has not trusted this PC yet: its IMEI later */
 };
 
 /* What happened to the terminal. */
 enum decide_input {
   INPUT_NO_IDENTIFIER,   /* identification found nothing usable */
+  INPUT_AWAITING_TRUST,  /* the identity helper said: ask again later */
   INPUT_LOCAL_HIT,       /* the local store knows it */
   INPUT_LOCAL_MISS,      /* not in the store, or the store is unusable */
   INPUT_RELEASE_PENDING, /* instead of the local check: its release is unconfirmed */
@@ -55,11 +57,13 @@ enum decide_input {
   INPUT_RELEASE_NOT_DONE,    /* the first DELETE certainly did nothing */
   INPUT_RELEASE_UNCONFIRMED, /* the first DELETE's answer was lost */
   INPUT_RELEASE_DROPPED,     /* its account is gone: the new one holds nothing */
+  INPUT_RENEW_DUE,           /* a connected phone's binding is due for renewal (binding-ttl) */
 };
 
 /* Where the terminal stands. */
 enum decide_phase {
   PHASE_IDENTIFYING,
+  PHASE_AWAITING_TRUST,   /* backoff before asking the identity helper again */
   PHASE_LOOKING_UP,       /* remote lookup in flight */
   PHASE_CLAIMING,         /* claim in flight after "unbound" */
   PHASE_CONFIRMING,       /* background claim after a local hit */
@@ -81,6 +85,7 @@ enum decide_action {
   ACTION_CANCEL_RETRY = 1 << 6, /* a scheduled retry must not run */
   ACTION_RELEASE = 1 << 7,      /* record the pending release, then DELETE */
   ACTION_RECHECK = 1 << 8,      /* start afresh: machine reset, then the local check */
+  ACTION_IDENTIFY = 1 << 9,     /* ask the identity helper again */
 };
 
 struct decide_state {

@@ -13,6 +13,7 @@ struct daemon_config;
 struct handle_key;
 struct registry_client;
 struct releaser;
+struct renewer;
 struct seq_counter;
 struct store;
 struct terminal;
@@ -22,6 +23,7 @@ struct hub {
   struct store *store; /* NULL: degraded, every phone asks the registry */
   struct registry_client *registry;
   struct releaser *releaser;
+  struct renewer *renewer; /* renews connected phones' bindings (binding-ttl) */
   struct seq_counter *seq;
   struct account *account;
   struct bus *bus; /* NULL: nobody listens (tests) */
@@ -32,4 +34,6 @@ struct hub {
    * False when another attached terminal has its identity (a cloned
    * serial); the terminal is then unidentified. */
   bool (*publish)(struct hub *hub, struct terminal *terminal);
+  /* ... and no longer under the handle it had (its identity changed). */
+  void (*unpublish)(struct hub *hub, struct terminal *terminal, const char *handle);
 };

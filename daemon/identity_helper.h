@@ -7,10 +7,13 @@
  * in the environment (PHONEBIND_SYSPATH, PHONEBIND_DEVNODE, PHONEBIND_VENDOR,
  * PHONEBIND_PRODUCT, PHONEBIND_SERIAL, PHONEBIND_BUSNUM, PHONEBIND_DEVNUM) and
  * prints the IMEI as the first line of its standard output (at most 4 KiB
- * read); anything else, a non-zero exit or the timeout means no IMEI. */
+ * read); anything else, a non-zero exit or the timeout means no IMEI.
+ * Exit status 75 (EX_TEMPFAIL) means "ask again later": the phone has not
+ * trusted this PC yet (adb "unauthorized", an iPhone's pairing dialog). */
 #pragma once
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct identity_query;
@@ -19,8 +22,11 @@ struct identity_device {
   const char *syspath, *devnode, *vendor, *product, *serial, *busnum, *devnum; /* may be NULL */
 };
 
-/* imei: 15 Luhn-checked digits, or NULL; borrowed for the callback. */
-typedef void (*identity_done_fn)(const char *imei, void *userdata);
+#define IDENTITY_EXIT_LATER 75
+
+/* imei: 15 Luhn-checked digits, or NULL; borrowed for the callback. later:
+ * no IMEI yet, but the phone may tell once it trusts this PC. */
+typedef void (*identity_done_fn)(const char *imei, bool later, void *userdata);
 
 /* Starts the helper; 0 or -errno (then done is never run). done runs
  * exactly once from the loop unless the query is cancelled first. */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "registry_client.h"
 #include "release.h"
+#include "renew.h"
 #include "seq.h"
 #include "store.h"
 #include "untrusted_text.h"
@@ -104,14 +105,20 @@ static void on_release(enum release_outcome outcome, int error, void *userdata)
   terminal_feed(terminal, map[outcome].input);
 }
 
-/* Identified (or known to be unidentifiable): publish, then check. */
-static void identified(struct terminal *terminal, const char *imei)
+/* Under its handle on the bus. A phone shown while it did not trust this
+ * PC yet had a provisional handle: now that it has its identity, that
+ * object goes and the phone's own comes. */
+static void publish(struct terminal *terminal, const char *old_handle)
 {
   struct hub *hub = terminal->hub;
 
-  terminal->kind = identify_choose(hub->config->identifier, &terminal->info, imei, terminal->id,
-                                   sizeof terminal->id);
-  compute_handle(terminal);
+  if (terminal->published && strcmp(old_handle, terminal->handle) == 0)
+    return;
+  if (terminal->published) {
+    bus_emit_detached(hub->bus, old_handle);
+    hub->unpublish(hub, terminal, old_handle);
+    decide_init(&terminal->state);
+  }
   if (!hub->publish(hub, terminal)) {
     /* Two attached devices with one identity: a cloned serial. The
      * second is not bound, so data never goes to the wrong phone. */
@@ -125,6 +132,19 @@ static void identified(struct terminal *terminal, const char *imei)
   terminal->published = true;
   log_attached(terminal);
   bus_emit_attached(hub->bus, terminal->handle);
+}
+
+/* Identified (or known to be unidentifiable): publish, then check. */
+static void identified(struct terminal *terminal, const char *imei)
+{
+  struct hub *hub = terminal->hub;
+  char old_handle[HANDLE_LEN + 1];
+
+  memcpy(old_handle, terminal->handle, sizeof old_handle);
+  terminal->kind = identify_choose(hub->config->identifier, &terminal->info, imei, terminal->id,
+                                   sizeof terminal->id);
+  compute_handle(terminal);
+  publish(terminal, old_handle);
   if (terminal->kind != TERMINAL_ID_NONE && releaser_is_pending(hub->releaser, terminal->id)) {
     /* Forgotten before, not confirmed yet: not claimed until settled. */
     releaser_watch(hub->releaser, terminal->id, on_release, terminal);
@@ -134,12 +154,29 @@ static void identified(struct terminal *terminal, const char *imei)
   local_check(terminal);
 }
 
-static void on_identity(const char *imei, void *userdata)
+/* The phone has not trusted this PC yet (adb "unauthorized", an iPhone's
+ * pairing dialog): shown, pending, until the helper can tell. */
+static void awaiting_trust(struct terminal *terminal)
+{
+  char old_handle[HANDLE_LEN + 1];
+
+  memcpy(old_handle, terminal->handle, sizeof old_handle);
+  terminal->kind = TERMINAL_ID_NONE;
+  terminal->id[0] = '\0';
+  compute_handle(terminal);
+  publish(terminal, old_handle);
+  terminal_feed(terminal, INPUT_AWAITING_TRUST);
+}
+
+static void on_identity(const char *imei, bool later, void *userdata)
 {
   struct terminal *terminal = userdata;
 
   terminal->query = NULL;
-  identified(terminal, imei);
+  if (later)
+    awaiting_trust(terminal);
+  else
+    identified(terminal, imei);
 }
 
 static void identify(struct terminal *terminal)
@@ -224,6 +261,7 @@ static void cancel_work(struct terminal *terminal)
 void terminal_free(struct terminal *terminal)
 {
   cancel_work(terminal);
+  renewer_untrack(terminal->hub->renewer, terminal->syspath);
   /* a release goes on without the phone; nobody hears its end */
   if (terminal->kind != TERMINAL_ID_NONE)
     releaser_watch(terminal->hub->releaser, terminal->id, NULL, NULL);
@@ -373,14 +411,15 @@ static void start_release(struct terminal *terminal)
   }
 }
 
-/* Afresh: the machine reset, then the local check. */
+/* Afresh: the machine reset, then identification (the helper asked
+ * again where it is needed) and the local check. */
 static void start_over(struct terminal *terminal)
 {
   cancel_work(terminal);
   decide_init(&terminal->state);
   backoff_reset(&terminal->backoff);
   log_info("%s: checking again", terminal->handle);
-  local_check(terminal);
+  identify(terminal);
 }
 
 static void announce(struct terminal *terminal)
@@ -392,11 +431,26 @@ static void announce(struct terminal *terminal)
   bus_emit_decision(terminal->hub->bus, terminal->handle, decision, reason);
 }
 
+/* A connected phone's binding is renewed while it stays attached: from
+ * an answered claim on, or at once after a lookup found it ours. */
+static void follow_renewal(struct terminal *terminal, enum decide_input input)
+{
+  struct hub *hub = terminal->hub;
+
+  if (terminal->state.decision != DECISION_CONNECT)
+    renewer_untrack(hub->renewer, terminal->syspath);
+  else if (input == INPUT_CLAIM_BOUND || input == INPUT_CLAIM_RENEWED)
+    renewer_track(hub->renewer, terminal->syspath, clock_now_us(hub->clock));
+  else if (input == INPUT_REMOTE_BOUND_TO_YOU)
+    renewer_track(hub->renewer, terminal->syspath, 0);
+}
+
 static void terminal_feed(struct terminal *terminal, enum decide_input input)
 {
   struct decide_output out;
 
   decide_step(&terminal->state, input, &out);
+  follow_renewal(terminal, input);
   if (out.actions & ACTION_RECORD_LOCAL)
     record_local(terminal);
   if (out.actions & ACTION_DROP_LOCAL)
@@ -415,6 +469,8 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
     ask_registry(terminal, out.actions & ACTION_CLAIM);
   if (out.actions & ACTION_RECHECK)
     start_over(terminal);
+  if (out.actions & ACTION_IDENTIFY)
+    identify(terminal);
 }
 
 int terminal_retry(struct terminal *terminal)
@@ -439,6 +495,11 @@ void terminal_forget(struct terminal *terminal, bus_done_fn done, void *call)
   terminal->forget_done = done;
   terminal->forget_call = call;
   terminal_feed(terminal, INPUT_FORGET); /* waits for a call in flight */
+}
+
+void terminal_renew(struct terminal *terminal)
+{
+  terminal_feed(terminal, INPUT_RENEW_DUE);
 }
 
 void terminal_kick(struct terminal *terminal)

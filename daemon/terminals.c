@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "release.h"
+#include "renew.h"
 #include "store.h"
 #include "strmap.h"
 #include "terminal.h"
@@ -34,12 +35,21 @@ static bool publish(struct hub *hub, struct terminal *terminal)
   return true;
 }
 
+static void unpublish(struct hub *hub, struct terminal *terminal, const char *handle)
+{
+  struct terminals *terminals = (struct terminals *)hub;
+
+  if (strmap_get(terminals->by_handle, handle) == terminal)
+    strmap_remove(terminals->by_handle, handle);
+}
+
 struct terminals *terminals_new(const struct hub *deps)
 {
   struct terminals *terminals = xcalloc(1, sizeof *terminals);
 
   terminals->hub = *deps;
   terminals->hub.publish = publish;
+  terminals->hub.unpublish = unpublish;
   terminals->by_syspath = strmap_new();
   terminals->by_handle = strmap_new();
   terminals->registry_shown = uri_mask_credentials(deps->config->registry);
@@ -138,6 +148,17 @@ void terminals_rescan_end(void *userdata)
     if (all[i]->generation < terminals->generation)
       detach(terminals, all[i]);
   free(all);
+}
+
+void terminals_renew_due(const char *syspath, void *userdata)
+{
+  struct terminals *terminals = userdata;
+  struct terminal *terminal = strmap_get(terminals->by_syspath, syspath);
+
+  if (terminal)
+    terminal_renew(terminal);
+  else
+    renewer_untrack(terminals->hub.renewer, syspath);
 }
 
 void terminals_account_changed(void *userdata)

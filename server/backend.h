@@ -103,6 +103,10 @@ struct backend_ops {
   /* found and the account id when the token hash belongs to one. */
   void (*find_account)(struct backend *backend, const struct backend_call *call,
                        const uint8_t token_hash[HASH_SHA256_LEN]);
+  /* Optional (binding-ttl): a binding its owner has not renewed for
+   * ttl_ms has lapsed: lookups say unbound, anyone's claim takes it, and
+   * its owner's sequence stays as a tombstone's. 0: never. Start-up only. */
+  void (*set_binding_ttl)(struct backend *backend, uint64_t ttl_ms);
   /* 0 when the database answers (for /healthz). */
   void (*health)(struct backend *backend, const struct backend_call *call);
   /* The database's check value of the terminal-id key: 1 and out_check
@@ -146,6 +150,12 @@ static inline void backend_close(struct backend *backend)
 {
   if (backend)
     backend->ops->close(backend);
+}
+
+static inline void backend_set_binding_ttl(struct backend *backend, uint64_t ttl_ms)
+{
+  if (backend->ops->set_binding_ttl)
+    backend->ops->set_binding_ttl(backend, ttl_ms);
 }
 
 static inline void backend_end_startup(struct backend *backend)

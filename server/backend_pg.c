@@ -36,8 +36,8 @@
 /* Settings libpq takes before the URI's own (which override them): the
  * registry only ever wants a writable primary, and a dead link noticed. */
 static const char *const default_keywords[] = {
-  "connect_timeout", "target_session_attrs", "keepalives_idle", "keepalives_interval",
-  "keepalives_count", "fallback_application_name", "dbname", NULL,
+  "connect_timeout",  "target_session_attrs",      "keepalives_idle", "keepalives_interval",
+  "keepalives_count", "fallback_application_name", "dbname",          NULL,
 };
 #define DEFAULT_VALUES "5", "read-write", "10", "3", "3", "phonebind-registry"
 
@@ -151,9 +151,9 @@ static void read_row(struct op *op, const PGresult *res, struct backend_result *
 
   switch (op->kind) {
   case OP_LOOKUP:
-    result->status = !row                                          ? BINDING_UNBOUND
+    result->status = !row                                              ? BINDING_UNBOUND
                      : strcmp(PQgetvalue(res, 0, 0), op->account) == 0 ? BINDING_BOUND_TO_YOU
-                                                                     : BINDING_BOUND_TO_OTHER;
+                                                                       : BINDING_BOUND_TO_OTHER;
     break;
   case OP_CLAIM:
   case OP_RELEASE:
@@ -437,9 +437,9 @@ static int read_key_check_value(struct backend_pg *be, uint8_t out_check[HASH_SH
 static int pg_read_key_check(struct backend *base, uint8_t *out_check, bool *out_keyed)
 {
   struct backend_pg *be = (struct backend_pg *)base;
-  PGresult *res = startup_query(
-    be, "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)", 0, NULL,
-    NULL, NULL);
+  PGresult *res =
+    startup_query(be, "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)",
+                  0, NULL, NULL, NULL);
 
   if (!res)
     return -EIO;
@@ -491,9 +491,9 @@ static void pg_end_startup(struct backend *base)
 
   if (!be->startup)
     return;
-  snprintf(cutoff, sizeof cutoff, "%" PRIu64, now > TOMBSTONE_KEEP_MS ? now - TOMBSTONE_KEEP_MS : 0);
-  res = startup_query(be, "DELETE FROM tombstones WHERE released_at < $1", 1, values,
-                      NULL, NULL);
+  snprintf(cutoff, sizeof cutoff, "%" PRIu64,
+           now > TOMBSTONE_KEEP_MS ? now - TOMBSTONE_KEEP_MS : 0);
+  res = startup_query(be, "DELETE FROM tombstones WHERE released_at < $1", 1, values, NULL, NULL);
   PQclear(res);
   atomic_store(&be->purged_at, now);
   PQfinish(be->startup); /* the session's advisory lock goes with it */

@@ -253,8 +253,8 @@ static void read_results(struct pg_conn *conn)
   unsigned generation = conn->generation;
   PGresult *res;
 
-  while (conn->generation == generation && !conn->broken &&
-         (conn->preparing || conn->count > 0) && !PQisBusy(conn->pg)) {
+  while (conn->generation == generation && !conn->broken && (conn->preparing || conn->count > 0) &&
+         !PQisBusy(conn->pg)) {
     res = PQgetResult(conn->pg);
     if (PQstatus(conn->pg) == CONNECTION_BAD) {
       PQclear(res);

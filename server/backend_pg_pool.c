@@ -17,9 +17,9 @@ struct slot {
   struct pg_pool *pool;
   struct pg_conn *conn;
   struct event *retry;
-  unsigned backoff_ms;  /* the next wait after a failure */
-  int64_t retry_at_us;  /* when the retry timer fires, while it is pending */
-  bool was_ready;       /* since its last loss: a lost link, not a failed attempt */
+  unsigned backoff_ms; /* the next wait after a failure */
+  int64_t retry_at_us; /* when the retry timer fires, while it is pending */
+  bool was_ready;      /* since its last loss: a lost link, not a failed attempt */
 };
 
 struct pg_pool {

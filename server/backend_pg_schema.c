@@ -140,8 +140,7 @@ static const char *const schema_steps[PG_SCHEMA_VERSION + 1] = {[1] = schema_v1,
 const struct pg_statement_text pg_statements[PG_STATEMENT_COUNT] = {
   [PG_LOOKUP] = {"pb_lookup", "SELECT account_id FROM bindings WHERE terminal_hash = $1", 1},
   [PG_CLAIM] = {"pb_claim", "SELECT answer, stored FROM phonebind_claim($1, $2, $3, $4)", 4},
-  [PG_RELEASE] = {"pb_release", "SELECT answer, stored FROM phonebind_release($1, $2, $3, $4)",
-                  4},
+  [PG_RELEASE] = {"pb_release", "SELECT answer, stored FROM phonebind_release($1, $2, $3, $4)", 4},
   [PG_CREATE_ACCOUNT] = {"pb_create_account",
                          "INSERT INTO accounts (id, token_hash, created_at) VALUES ($2, $1, $3)"
                          " ON CONFLICT (id) DO NOTHING RETURNING id",

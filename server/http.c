@@ -10,6 +10,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "tls.h"
+#include "version.h"
 #include "xalloc.h"
 
 #include <event2/buffer.h>
@@ -368,6 +370,13 @@ static void on_health(const struct backend_result *result, void *userdata)
     send_json(ex, 200, "{\"status\":\"ok\"}\n");
 }
 
+/* What a client needs to know of this registry: how often to renew. */
+static void handle_info(struct exchange *ex)
+{
+  send_json(ex, 200, "{\"binding_ttl\":%" PRIu64 ",\"version\":\"%s\"}\n",
+            ex->registry->binding_ttl_s, PHONEBIND_VERSION);
+}
+
 static void handle_metrics(struct exchange *ex)
 {
   struct evbuffer *body = evbuffer_new();
@@ -394,6 +403,9 @@ static void dispatch(struct exchange *ex, const struct route_match *match)
     break;
   case ROUTE_METRICS:
     handle_metrics(ex);
+    break;
+  case ROUTE_INFO:
+    handle_info(ex);
     break;
   default:
     send_error(ex, 404, "not-found", "no such resource");
@@ -439,6 +451,11 @@ static void handle_request(struct evhttp_request *req, void *arg)
   }
 }
 
+static struct bufferevent *new_tls_bufferevent(struct event_base *base, void *tls)
+{
+  return tls_new_bufferevent(tls, base);
+}
+
 void http_configure(struct evhttp *http, struct registry *registry)
 {
   evhttp_set_max_body_size(http, REGISTRY_MAX_EVHTTP_BODY);
@@ -448,4 +465,6 @@ void http_configure(struct evhttp *http, struct registry *registry)
                                      EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
                                      EVHTTP_REQ_PATCH);
   evhttp_set_gencb(http, handle_request, registry);
+  if (registry->tls)
+    evhttp_set_bevcb(http, new_tls_bufferevent, registry->tls);
 }

@@ -10,6 +10,7 @@
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
+#include "tls.h"
 #include "uri_mask.h"
 #include "version.h"
 #include "xalloc.h"
@@ -142,7 +143,11 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
 {
   (void)events;
   if (signo == SIGHUP) {
-    log_info("SIGHUP: nothing to reload; restart to change settings");
+    struct server *server = arg;
+    if (server->registry.tls)
+      tls_reload(server->registry.tls);
+    else
+      log_info("SIGHUP: nothing to reload; restart to change settings");
     return;
   }
   log_info("%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -155,6 +160,9 @@ static int open_registry(struct registry *registry, const struct registry_config
   uint8_t terminal_key[TERMINAL_KEY_LEN];
   int r;
 
+  r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
+  if (r < 0)
+    return r;
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
@@ -168,6 +176,13 @@ static int open_registry(struct registry *registry, const struct registry_config
     return r;
   registry->terminal_mac = hash_hmac_key_new(terminal_key, sizeof terminal_key);
   explicit_bzero(terminal_key, sizeof terminal_key);
+  registry->binding_ttl_s = config->binding_ttl_s;
+  if (config->binding_ttl_s && !registry->backend->ops->set_binding_ttl) {
+    log_err("binding-ttl: the %s backend cannot let bindings lapse",
+            registry->backend->ops->scheme);
+    return -EOPNOTSUPP;
+  }
+  backend_set_binding_ttl(registry->backend, config->binding_ttl_s * 1000);
   backend_end_startup(registry->backend);
   return 0;
 }
@@ -200,6 +215,7 @@ static void server_free(struct server *server)
   backend_close(server->registry.backend);
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
+  tls_free(server->registry.tls);
 }
 
 static const char *listen_error(int r)

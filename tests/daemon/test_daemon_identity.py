@@ -6,7 +6,10 @@ Faults tried: a placeholder serial with a helper that answers (identified
 by IMEI, and the IMEI never in a log line or the store), a helper that
 fails, one that prints garbage, one that hangs (killed at the timeout),
 and the seed's embodiment `identifier = imei`, where a good serial does not
-count and a phone without an IMEI stays unidentified.
+count and a phone without an IMEI stays unidentified; a phone that does
+not trust this PC yet (the helper's exit status 75) is pending/awaiting-trust
+under a provisional object until the helper can read it, then decided under
+its own.
 """
 import glob
 import os
@@ -80,6 +83,32 @@ class Identity(unittest.TestCase):
                            "--identifier", "imei")
         self.assertEqual(self.decide(scene, "R58M41WITHIMEI"), ("connect", "new-binding"))
         self.assertEqual(self.decide(scene, "R58M41NOIMEI"), ("unidentified", "no-identifier"))
+
+    def test_awaiting_trust_until_the_phone_trusts_this_pc(self):
+        # Fault tried: the phone answers "unauthorized" twice (the person has
+        # not accepted the trust dialog yet), then tells its IMEI.
+        count = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"pb-trust-{os.getpid()}")
+        self.addCleanup(lambda: os.path.exists(count) and os.unlink(count))
+        scene = self.scene(f'n=$(cat {count} 2>/dev/null || echo 0); echo $((n + 1)) > {count}\n'
+                           f'[ "$n" -ge 2 ] && echo {IMEI} && exit 0\nexit 75')
+        mark = scene.listener.mark()
+        _, provisional = scene.attach(serial="0123456789ABCDEF")
+        self.assertEqual(scene.listener.wait_decision(provisional)[2:],
+                         ("pending", "awaiting-trust"))
+        own = scene.listener.wait_attached(after=mark + 1)
+        self.assertNotEqual(own, provisional)
+        self.assertEqual(scene.listener.wait_decision(own)[2:], ("connect", "new-binding"))
+        scene.listener.wait_for(lambda e: e == ("TerminalDetached", provisional),
+                                what="the provisional object detached")
+        # pending said once, however often the helper was asked
+        self.assertEqual([d[2:] for d in scene.listener.decisions(provisional)],
+                         [("pending", "awaiting-trust")])
+        with open(count) as f:
+            self.assertEqual(f.read().strip(), "3")
+        _, token = scene.registry.new_account()
+        self.assertEqual(scene.registry.http().request(
+            "GET", f"/v1/terminals/imei:{IMEI}", token=token)[1]["status"], "bound-to-other")
+        self.assertNotIn(IMEI, scene.daemon.read_log())
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@
 #include "fence.h"
 #include "log.h"
 #include "metrics.h"
+#include "throttle.h"
 #include "router.h"
-#include "tls.h"
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
@@ -119,6 +119,20 @@ static void send_error(struct exchange *ex, int status, const char *error, const
   send_json(ex, status, "{\"error\":\"%s\",\"message\":\"%s\"}\n", error, message);
 }
 
+/* 429 with Retry-After when seconds is not 0; true then. */
+static bool throttled(struct exchange *ex, unsigned seconds)
+{
+  char value[16];
+
+  if (seconds == 0)
+    return false;
+  snprintf(value, sizeof value, "%u", seconds);
+  evhttp_add_header(evhttp_request_get_output_headers(ex->req), "Retry-After", value);
+  send_error(ex, 429, "too-many-requests",
+             "too many requests; try again after Retry-After seconds");
+  return true;
+}
+
 static void send_backend_error(struct exchange *ex, int r)
 {
   log_err("%s: storage failed: %s", router_template(ex->route), strerror(-r));
@@ -187,7 +201,7 @@ static void handle_create_account(struct exchange *ex, struct registry *registry
   char token_hex[2 * sizeof token + 1], account[ACCOUNT_ID_MAX];
   int r;
 
-  if (check_body(ex, 1) < 0)
+  if (throttled(ex, throttle_account_creation(registry, ex->req)) || check_body(ex, 1) < 0)
     return;
   r = hash_random_bytes(token, sizeof token);
   if (r == 0) {
@@ -296,7 +310,8 @@ static void handle_terminal(struct exchange *ex, struct registry *registry,
   uint64_t seq = 0;
 
   if (check_body(ex, 0) < 0 || (match->route == ROUTE_BINDING && read_seq(ex, &seq) < 0) ||
-      authenticate(ex, registry, account) < 0)
+      authenticate(ex, registry, account) < 0 ||
+      throttled(ex, throttle_terminal_call(registry, account)))
     return;
   hash_hmac_sha256_with(registry->terminal_mac, match->terminal_id, match->terminal_id_len, hash);
   if (match->route == ROUTE_TERMINAL)
@@ -372,11 +387,6 @@ static void handle_request(struct evhttp_request *req, void *arg)
   }
 }
 
-static struct bufferevent *new_tls_bufferevent(struct event_base *base, void *tls)
-{
-  return tls_new_bufferevent(tls, base);
-}
-
 void http_configure(struct evhttp *http, struct registry *registry)
 {
   evhttp_set_max_body_size(http, REGISTRY_MAX_EVHTTP_BODY);
@@ -386,6 +396,4 @@ void http_configure(struct evhttp *http, struct registry *registry)
                                      EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
                                      EVHTTP_REQ_PATCH);
   evhttp_set_gencb(http, handle_request, registry);
-  if (registry->tls)
-    evhttp_set_bevcb(http, new_tls_bufferevent, registry->tls);
 }

@@ -5,8 +5,10 @@
 #include "account_cache.h"
 #include "backend.h"
 #include "config.h"
+#include "connections.h"
 #include "hash.h"
 #include "http.h"
+#include "throttle.h"
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
@@ -33,6 +35,7 @@ struct worker {
   struct evhttp_bound_socket *socket;
   int fd;             /* this thread's dup() of the listening socket */
   struct event *stop; /* activated by the main thread, run by this one */
+  struct connections *connections;
   pthread_t thread;
 };
 
@@ -76,6 +79,7 @@ static void on_worker_stop(evutil_socket_t fd, short events, void *arg)
 
   (void)fd;
   (void)events;
+  connections_stop(worker->connections);
   if (worker->socket)
     evhttp_del_accept_socket(worker->http, worker->socket);
   worker->socket = NULL;
@@ -107,6 +111,8 @@ static int worker_start(struct worker *worker, struct registry *registry, int li
     evconnlistener_free(listener);
     return -ENOMEM;
   }
+  worker->connections = connections_new(worker->base, worker->http, listener,
+                                        registry->connections_per_thread, registry->tls);
   return 0;
 }
 
@@ -150,6 +156,7 @@ static int open_registry(struct registry *registry, const struct registry_config
   r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
   if (r < 0)
     return r;
+  throttle_open(registry, config);
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
@@ -178,8 +185,10 @@ static void server_free(struct server *server)
     struct worker *worker = &server->workers[i];
     if (worker->stop)
       event_free(worker->stop);
+    connections_stop(worker->connections);
     if (worker->http)
       evhttp_free(worker->http);
+    connections_free(worker->connections);
     if (worker->base)
       event_base_free(worker->base);
     if (worker->fd >= 0)
@@ -192,6 +201,7 @@ static void server_free(struct server *server)
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
   tls_free(server->registry.tls);
+  throttle_close(&server->registry);
 }
 
 static const char *listen_error(int r)

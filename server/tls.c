@@ -54,7 +54,8 @@ static void log_certificate(const SSL_CTX *ctx, const char *file)
 
   if (not_after && ASN1_TIME_to_tm(not_after, &tm) == 1)
     strftime(until, sizeof until, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  if (not_after && ASN1_TIME_diff(&days, &seconds, NULL, not_after) == 1 && (days < 0 || seconds < 0))
+  if (not_after && ASN1_TIME_diff(&days, &seconds, NULL, not_after) == 1 &&
+      (days < 0 || seconds < 0))
     log_warn("TLS certificate %s expired on %s: clients will refuse it", file, until);
   else if (days < 14)
     log_warn("TLS certificate %s expires on %s, in %d days", file, until, days);

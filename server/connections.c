@@ -42,7 +42,7 @@ struct connections {
   struct event *adopt, *resume;
   struct adoption *pending;
   unsigned open, max;
-  bool full;    /* at max: the listener rests until one closes */
+  bool full;        /* at max: the listener rests until one closes */
   bool failing;     /* accept failed: the listener rests until resume */
   time_t warned_at; /* a flood must not flood the log too: once a minute */
   unsigned pauses;  /* since then */
@@ -119,8 +119,9 @@ static struct bufferevent *new_connection(struct event_base *base, void *arg)
 {
   struct connections *connections = arg;
   struct adoption *adoption = xmalloc(sizeof *adoption);
-  struct bufferevent *bev = connections->tls ? tls_new_bufferevent(connections->tls, base)
-                                             : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  struct bufferevent *bev = connections->tls
+                              ? tls_new_bufferevent(connections->tls, base)
+                              : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
   if (!bev) { /* NULL would make evhttp make one uncounted */
     log_err("out of memory for a connection");
@@ -150,10 +151,11 @@ static void on_accept_error(struct evconnlistener *listener, void *http)
     return;
   connections->pauses++;
   if (time(NULL) - connections->warned_at >= 60) {
-    log_warn("cannot accept connections: %s (%u open on this thread); paused %u time%s for %d ms "
-             "(said at most once a minute)",
-             strerror(error), connections->open, connections->pauses,
-             connections->pauses == 1 ? "" : "s", ACCEPT_PAUSE_MS);
+    log_warn(
+      "cannot accept connections: %s (%u open on this thread); paused %u time%s for %d ms "
+      "(said at most once a minute)",
+      strerror(error), connections->open, connections->pauses, connections->pauses == 1 ? "" : "s",
+      ACCEPT_PAUSE_MS);
     connections->warned_at = time(NULL);
     connections->pauses = 0;
   }
@@ -173,8 +175,7 @@ static void on_resume(evutil_socket_t fd, short events, void *arg)
 }
 
 struct connections *connections_new(struct event_base *base, struct evhttp *http,
-                                    struct evconnlistener *listener, unsigned max,
-                                    struct tls *tls)
+                                    struct evconnlistener *listener, unsigned max, struct tls *tls)
 {
   struct connections *connections = xcalloc(1, sizeof *connections);
 
@@ -238,7 +239,8 @@ void connections_reserve_fds(unsigned max_connections)
   if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
     getrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_cur < want)
-    log_warn("only %llu open files allowed (ulimit -n): fewer than max-connections %u needs; "
-             "beyond it accepting pauses",
-             (unsigned long long)limit.rlim_cur, max_connections);
+    log_warn(
+      "only %llu open files allowed (ulimit -n): fewer than max-connections %u needs; "
+      "beyond it accepting pauses",
+      (unsigned long long)limit.rlim_cur, max_connections);
 }

@@ -20,8 +20,7 @@ struct connections;
  * rests (the kernel's backlog holds the rest) until one closes. tls:
  * NULL for plain HTTP. */
 struct connections *connections_new(struct event_base *base, struct evhttp *http,
-                                    struct evconnlistener *listener, unsigned max,
-                                    struct tls *tls);
+                                    struct evconnlistener *listener, unsigned max, struct tls *tls);
 
 /* Before the listener goes (evhttp_del_accept_socket): never touch it
  * again. */

@@ -67,7 +67,8 @@ void rate_limit_free(struct rate_limit *limit)
 static void refill(const struct rate_limit *limit, struct bucket *bucket, double now)
 {
   if (now > bucket->updated)
-    bucket->tokens = fmin(limit->burst, bucket->tokens + (now - bucket->updated) * limit->per_second);
+    bucket->tokens =
+      fmin(limit->burst, bucket->tokens + (now - bucket->updated) * limit->per_second);
   bucket->updated = now;
 }
 

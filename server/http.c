@@ -5,6 +5,7 @@
 
 #include "account_cache.h"
 #include "fence.h"
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
 #include "throttle.h"
@@ -353,6 +354,19 @@ static void dispatch(struct exchange *ex, struct registry *registry,
   }
 }
 
+/* Before anything reads the request: 400, and the connection closed,
+ * since where this request ended (and the next begins) is in doubt. */
+static bool refuse_ambiguous_framing(struct exchange *ex)
+{
+  enum framing_verdict verdict = framing_check(evhttp_request_get_input_headers(ex->req));
+
+  if (verdict == FRAMING_OK)
+    return false;
+  evhttp_add_header(evhttp_request_get_output_headers(ex->req), "Connection", "close");
+  send_error(ex, 400, "bad-framing", framing_explain(verdict));
+  return true;
+}
+
 static void handle_request(struct evhttp_request *req, void *arg)
 {
   struct exchange ex = {.req = req, .route = ROUTE_NONE, .started = monotonic_seconds()};
@@ -361,6 +375,8 @@ static void handle_request(struct evhttp_request *req, void *arg)
   enum http_method method = method_of(req);
   struct route_match match;
 
+  if (refuse_ambiguous_framing(&ex))
+    return;
   if (!path) {
     send_error(&ex, 400, "bad-request", "the request target is not a path");
     return;

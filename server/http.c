@@ -398,7 +398,8 @@ static void handle_request(struct evhttp_request *req, void *arg)
   case ROUTE_BAD_ID:
     ex.route = match.route;
     send_error(&ex, 400, "bad-terminal-id",
-               "the terminal identifier is malformed or longer than 256 bytes");
+               "the terminal identifier is not usb:<4 lowercase hex>:<serial> or "
+               "imei:<15 digits>");
     break;
   }
 }

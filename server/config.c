@@ -16,6 +16,7 @@
 
 static const char usage[] =
   "Usage: phonebind-registry [OPTION]...\n"
+  "       phonebind-registry admin COMMAND [ARG]... [OPTION]...\n"
   "Remembers which client each phone is bound to and hands out shadow accounts.\n\n"
   "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8470)\n"
   "  -d, --database URI       sqlite:PATH or a path (default registry.db)\n"
@@ -28,7 +29,10 @@ static const char usage[] =
   "                           has lapsed: 90d, 12h, 30m, 45s, or 0 for never (default 0)\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
   "  -h, --help               show this help\n"
-  "  -V, --version            show the version\n";
+  "  -V, --version            show the version\n"
+  "\nAdmin commands (JSON on stdout; see phonebind-registry(8)):\n"
+  "  show ID | release ID | revoke ACCOUNT | stats | create-account NAME |\n"
+  "  move-bindings FROM TO | backup FILE | new-key FILE\n";
 
 static const struct option options[] = {
   {"listen", required_argument, NULL, 'l'},
@@ -126,6 +130,11 @@ static int set_entry(void *settings, const char *key, const char *value)
 
 int registry_config_parse(int argc, char **argv, struct registry_config *config)
 {
+  return registry_config_parse_args(argc, argv, config, NULL);
+}
+
+int registry_config_parse_args(int argc, char **argv, struct registry_config *config, int *args_at)
+{
   const struct cliconf conf = {
     .program = "phonebind-registry",
     .options = options,
@@ -135,6 +144,7 @@ int registry_config_parse(int argc, char **argv, struct registry_config *config)
     .version = "phonebind-registry " PHONEBIND_VERSION,
     .set = set_entry,
     .settings = config,
+    .args_at = args_at,
   };
 
   *config = (struct registry_config){.listen = xstrdup("127.0.0.1:8470"),

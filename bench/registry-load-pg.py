@@ -25,6 +25,7 @@ import time
 import benchlib
 import pbtest
 import pgcluster
+import pgtest
 from httpload import start_nginx, wrk, wrk_each
 
 BENCH = "registry-load-pg"
@@ -56,6 +57,45 @@ def registry_connections(server):
                            f"WHERE usename = '{pgcluster.ROLE}' AND backend_type = 'client backend'"))
 
 
+def machine_busy():
+    """(busy, total) jiffies of every CPU, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+class CpuMeter:
+    """CPU seconds the registries and the database spend, and how busy the
+    machine is, over one round."""
+
+    def __init__(self, registries, server):
+        self.registries, self.server = registries, server
+
+    def pids(self):
+        pid = self.server.pid()
+        return [r.proc.pid for r in self.registries], [pid] + pgtest.children_of(pid)
+
+    def read(self):
+        registry_pids, db_pids = self.pids()
+        return (sum(benchlib.cpu_seconds(p) for p in registry_pids),
+                sum(_cpu_or_zero(p) for p in db_pids), machine_busy())
+
+    def since(self, before, requests):
+        """µs of registry and database CPU per request, machine busy share."""
+        after = self.read()
+        busy = (after[2][0] - before[2][0]) / max(1, after[2][1] - before[2][1])
+        return ((after[0] - before[0]) * 1e6 / max(1, requests),
+                (after[1] - before[1]) * 1e6 / max(1, requests), busy)
+
+
+def _cpu_or_zero(pid):
+    try:
+        return benchlib.cpu_seconds(pid)
+    except OSError:
+        return 0.0  # a backend that ended meanwhile
+
+
 def start_registries(tmp, database, count):
     key = tmp.join("terminal-id.key")
     registries = []
@@ -71,21 +111,29 @@ def run(instances, duration, connections, rounds, cluster, tmp):
     nginx, nginx_url = start_nginx(tmp.path, instances)
     samples = {k: [] for k in ("lookup", "claim", "nginx", "pgbench_claim", "pgbench_lookup")}
     db_connections = 0
+    meter = CpuMeter(registries, server)
+    cpu = {k: [] for k in ("lookup", "claim", "pgbench_claim", "pgbench_lookup")}
     try:
         account, token = registries[0].new_account()
         urls = [r.url for r in registries]
         variables = {"account": account, "now": int(time.time() * 1000)}
         for _ in range(rounds):
             for kind in ("lookup", "claim"):
-                script = f"{kind}.lua"
-                samples[kind].append(wrk_each(urls, script, duration, token, connections))
+                before = meter.read()
+                samples[kind].append(wrk_each(urls, f"{kind}.lua", duration, token, connections))
+                cpu[kind].append(meter.since(before, samples[kind][-1][0] * duration))
                 db_connections = max(db_connections, registry_connections(server))
                 print(f"# instances {instances}: {kind} {samples[kind][-1][0]:.0f} req/s, "
-                      f"{db_connections} database connections", file=sys.stderr)
+                      f"{db_connections} database connections, CPU per request: registry "
+                      f"{cpu[kind][-1][0]:.1f} us, database {cpu[kind][-1][1]:.1f} us; "
+                      f"machine {cpu[kind][-1][2]:.0%} busy", file=sys.stderr)
             samples["nginx"].append(wrk(nginx_url, "lookup.lua", duration, token, connections))
             for kind in ("claim", "lookup"):
+                before = meter.read()
                 samples[f"pgbench_{kind}"].append(
                     pgbench(server, f"{kind}.sql", duration, db_connections, variables))
+                cpu[f"pgbench_{kind}"].append(
+                    meter.since(before, samples[f"pgbench_{kind}"][-1][0] * duration))
             print(f"# instances {instances}: nginx {samples['nginx'][-1][0]:.0f} req/s, "
                   f"pgbench claim {samples['pgbench_claim'][-1][0]:.0f} tps, "
                   f"lookup {samples['pgbench_lookup'][-1][0]:.0f} tps", file=sys.stderr)
@@ -94,10 +142,10 @@ def run(instances, duration, connections, rounds, cluster, tmp):
             registry.stop()
         nginx.terminate()
         nginx.wait(5)
-    return report(instances, samples, db_connections)
+    return report(instances, samples, cpu, db_connections)
 
 
-def report(instances, samples, db_connections):
+def report(instances, samples, cpu, db_connections):
     throughput = {kind: benchlib.median([s[0] for s in runs]) for kind, runs in samples.items()}
     suffix = f"instances{instances}"
     for kind in ("lookup", "claim", "nginx"):
@@ -115,6 +163,14 @@ def report(instances, samples, db_connections):
         benchlib.emit(BENCH, name.format("throughput"), throughput[f"pgbench_{kind}"], "tps")
         benchlib.emit(BENCH, name.format("latency_avg"),
                       benchlib.median([s[1]["avg"] for s in samples[f"pgbench_{kind}"]]), "ms")
+    for kind, runs in cpu.items():
+        for i, what in enumerate(("registry_cpu_per_request", "database_cpu_per_request")):
+            if i == 0 and kind.startswith("pgbench"):
+                continue
+            benchlib.emit(BENCH, f"{kind}_{what}_{suffix}",
+                          benchlib.median([r[i] for r in runs]), "us")
+        benchlib.emit(BENCH, f"{kind}_machine_busy_{suffix}",
+                      benchlib.median([r[2] for r in runs]), "ratio")
     benchlib.emit(BENCH, f"database_connections_{suffix}", db_connections, "connections")
     benchlib.emit(BENCH, f"claim_vs_pgbench_ratio_{suffix}",
                   throughput["claim"] / throughput["pgbench_claim"], "ratio")

@@ -42,7 +42,8 @@ struct registry_call {
   char *body;
   size_t body_len;
   bool body_overflow;
-  unsigned retry_after_s; /* from the answer's Retry-After header */
+  unsigned retry_after_s;    /* from the answer's Retry-After header */
+  char why[CURL_ERROR_SIZE]; /* curl's own words for a failure ("certificate has expired") */
   enum { CALL_WAITING, CALL_RUNNING, CALL_FAILED } where;
   TAILQ_ENTRY(registry_call) link;
 };
@@ -167,7 +168,7 @@ static void deliver(struct registry_call *call, CURLcode result)
   } else if (result != CURLE_OK) {
     answer.outcome =
       result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
-    answer.error = curl_easy_strerror(result);
+    answer.error = call->why[0] ? call->why : curl_easy_strerror(result);
     answer.http_status = 0;
     answer.not_done = never_sent(result);
   } else {
@@ -312,6 +313,7 @@ static CURL *easy_new(struct registry_call *call, const char *method, const char
     return NULL;
   curl_easy_setopt(easy, CURLOPT_URL, url);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->why);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);

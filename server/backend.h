@@ -130,8 +130,10 @@ struct backend {
 };
 
 extern const struct backend_ops backend_sqlite_ops;
+extern const struct backend_ops backend_pg_ops;
 
-/* Opens the backend a database URI names: "sqlite:PATH" or a bare path.
+/* Opens the backend a database URI names: "sqlite:PATH" or a bare path,
+ * "postgresql://…" or "postgres://…" (a libpq URI).
  * 0 or -errno; -EPROTONOSUPPORT for an unknown scheme. */
 int backend_open_uri(const char *uri, struct backend **out_backend);
 /* The SQLite file path of a URI, or NULL for other schemes; borrowed. */

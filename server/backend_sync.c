@@ -34,8 +34,9 @@ static int wait_for(struct waiter *waiter, struct event_base *base)
 
 #define CALL(base, waiter) (&(struct backend_call){(base), on_done, (waiter)})
 
-int backend_sync_lookup(struct backend *be, struct event_base *base, const uint8_t terminal_hash[HASH_SHA256_LEN],
-                        const char *account, enum binding_status *out_status)
+int backend_sync_lookup(struct backend *be, struct event_base *base,
+                        const uint8_t terminal_hash[HASH_SHA256_LEN], const char *account,
+                        enum binding_status *out_status)
 {
   struct waiter waiter = {0};
   int r;
@@ -47,9 +48,9 @@ int backend_sync_lookup(struct backend *be, struct event_base *base, const uint8
   return r;
 }
 
-int backend_sync_claim(struct backend *be, struct event_base *base, const uint8_t terminal_hash[HASH_SHA256_LEN],
-                       const char *account, uint64_t seq, uint64_t now,
-                       enum claim_result *out_result, uint64_t *out_seq)
+int backend_sync_claim(struct backend *be, struct event_base *base,
+                       const uint8_t terminal_hash[HASH_SHA256_LEN], const char *account,
+                       uint64_t seq, uint64_t now, enum claim_result *out_result, uint64_t *out_seq)
 {
   struct waiter waiter = {0};
   int r;
@@ -63,9 +64,10 @@ int backend_sync_claim(struct backend *be, struct event_base *base, const uint8_
   return r;
 }
 
-int backend_sync_release(struct backend *be, struct event_base *base, const uint8_t terminal_hash[HASH_SHA256_LEN],
-                         const char *account, uint64_t seq, uint64_t now,
-                         enum release_result *out_result, uint64_t *out_seq)
+int backend_sync_release(struct backend *be, struct event_base *base,
+                         const uint8_t terminal_hash[HASH_SHA256_LEN], const char *account,
+                         uint64_t seq, uint64_t now, enum release_result *out_result,
+                         uint64_t *out_seq)
 {
   struct waiter waiter = {0};
   int r;
@@ -80,7 +82,8 @@ int backend_sync_release(struct backend *be, struct event_base *base, const uint
 }
 
 int backend_sync_create_account(struct backend *be, struct event_base *base,
-                                const uint8_t token_hash[HASH_SHA256_LEN], uint64_t now, char out_account[ACCOUNT_ID_MAX])
+                                const uint8_t token_hash[HASH_SHA256_LEN], uint64_t now,
+                                char out_account[ACCOUNT_ID_MAX])
 {
   struct waiter waiter = {0};
   int r;
@@ -93,7 +96,8 @@ int backend_sync_create_account(struct backend *be, struct event_base *base,
 }
 
 int backend_sync_find_account(struct backend *be, struct event_base *base,
-                              const uint8_t token_hash[HASH_SHA256_LEN], char out_account[ACCOUNT_ID_MAX])
+                              const uint8_t token_hash[HASH_SHA256_LEN],
+                              char out_account[ACCOUNT_ID_MAX])
 {
   struct waiter waiter = {0};
   int r;

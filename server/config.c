@@ -19,12 +19,15 @@ static const char usage[] =
   "       phonebind-registry admin COMMAND [ARG]... [OPTION]...\n"
   "Remembers which client each phone is bound to and hands out shadow accounts.\n\n"
   "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8470)\n"
-  "  -d, --database URI       sqlite:PATH or a path (default registry.db)\n"
+  "  -d, --database URI       sqlite:PATH or a path (default registry.db),\n"
+  "                           or postgresql://... (a libpq URI)\n"
   "  -s, --state-dir DIR      where the registry keeps its key\n"
   "                           (default $STATE_DIRECTORY, else the database's directory)\n"
   "      --key-file FILE      the terminal-id key (default STATE-DIR/terminal-id.key)\n"
   "  -c, --config FILE        read settings from FILE (INI, same keys as these flags)\n"
   "  -t, --threads N          HTTP threads (default 1)\n"
+  "      --tls-cert FILE      serve HTTPS with this certificate chain (PEM)\n"
+  "      --tls-key FILE       and this private key (PEM); SIGHUP reloads both\n"
   "      --binding-ttl DURATION  a binding its owner has not renewed for this long\n"
   "                           has lapsed: 90d, 12h, 30m, 45s, or 0 for never (default 0)\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
@@ -45,6 +48,8 @@ static const struct option options[] = {
   {"help", no_argument, NULL, 'h'},
   {"binding-ttl", required_argument, NULL, 'T'},
   {"version", no_argument, NULL, 'V'},
+  {"tls-cert", required_argument, NULL, 'C'},
+  {"tls-key", required_argument, NULL, 'k'},
   {NULL, 0, NULL, 0},
 };
 
@@ -98,6 +103,10 @@ static int config_set(struct registry_config *config, const char *key, const cha
     replace(&config->state_dir, value);
   } else if (strcmp(key, "key-file") == 0) {
     replace(&config->key_file, value);
+  } else if (strcmp(key, "tls-cert") == 0) {
+    replace(&config->tls_cert, value);
+  } else if (strcmp(key, "tls-key") == 0) {
+    replace(&config->tls_key, value);
   } else if (strcmp(key, "threads") == 0) {
     long n = strtol(value, &end, 10);
     if (*value == '\0' || *end != '\0' || n < 1 || n > 64) {
@@ -160,6 +169,8 @@ void registry_config_clear(struct registry_config *config)
   free(config->database);
   free(config->state_dir);
   free(config->key_file);
+  free(config->tls_cert);
+  free(config->tls_key);
 }
 
 char *registry_config_state_dir(const struct registry_config *config)

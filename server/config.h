@@ -9,6 +9,8 @@ struct registry_config {
   char *database;  /* URI */
   char *state_dir; /* NULL: $STATE_DIRECTORY, else the database's directory */
   char *key_file;  /* NULL: <state dir>/terminal-id.key */
+  char *tls_cert;  /* NULL: plain HTTP */
+  char *tls_key;
   int threads;
   int log_level;
   uint64_t binding_ttl_s; /* a binding not renewed for this long has lapsed; 0: never */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "tls.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -452,6 +453,11 @@ static void handle_request(struct evhttp_request *req, void *arg)
   }
 }
 
+static struct bufferevent *new_tls_bufferevent(struct event_base *base, void *tls)
+{
+  return tls_new_bufferevent(tls, base);
+}
+
 void http_configure(struct evhttp *http, struct registry *registry)
 {
   evhttp_set_max_body_size(http, REGISTRY_MAX_EVHTTP_BODY);
@@ -461,4 +467,6 @@ void http_configure(struct evhttp *http, struct registry *registry)
                                      EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
                                      EVHTTP_REQ_PATCH);
   evhttp_set_gencb(http, handle_request, registry);
+  if (registry->tls)
+    evhttp_set_bevcb(http, new_tls_bufferevent, registry->tls);
 }

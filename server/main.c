@@ -12,6 +12,8 @@
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
+#include "tls.h"
+#include "uri_mask.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -145,7 +147,11 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
 {
   (void)events;
   if (signo == SIGHUP) {
-    log_info("SIGHUP: nothing to reload; restart to change settings");
+    struct server *server = arg;
+    if (server->registry.tls)
+      tls_reload(server->registry.tls);
+    else
+      log_info("SIGHUP: nothing to reload; restart to change settings");
     return;
   }
   log_info("%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -158,10 +164,14 @@ static int open_registry(struct registry *registry, const struct registry_config
   uint8_t terminal_key[TERMINAL_KEY_LEN];
   int r;
 
+  r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
+  if (r < 0)
+    return r;
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
-    log_err("cannot open database %s: %s", config->database,
+    _cleanup_free_ char *shown = uri_mask_credentials(config->database);
+    log_err("cannot open database %s: %s", shown,
             r == -EPROTONOSUPPORT ? "unsupported scheme" : strerror(-r));
     return r;
   }
@@ -210,6 +220,7 @@ static void server_free(struct server *server)
   backend_close(server->registry.backend);
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
+  tls_free(server->registry.tls);
 }
 
 static const char *listen_error(int r)
@@ -320,8 +331,9 @@ int main(int argc, char **argv)
   if (r == 0)
     r = server_start(&server, &config);
   if (r == 0) {
+    _cleanup_free_ char *shown = uri_mask_credentials(config.database);
     log_info("phonebind-registry %s listening on %s (%d thread%s), database %s", PHONEBIND_VERSION,
-             config.listen, config.threads, config.threads == 1 ? "" : "s", config.database);
+             config.listen, config.threads, config.threads == 1 ? "" : "s", shown);
     server_run(&server);
     log_info("stopped");
   }

@@ -100,8 +100,8 @@ class ClaimLoad:
             answer = claim(port, terminal, self.tokens[worker], name, self.origin)
             with self.lock:
                 self.answers.append(answer)
-            if answer.error and answer.status is None:
-                time.sleep(0.01)  # a dead target refuses at once: no busy loop
+            if answer.status is None or answer.status >= 500:
+                time.sleep(0.01)  # a dead target or database fails at once: no busy loop
             n += 1
 
     def now(self):
@@ -113,6 +113,13 @@ class ClaimLoad:
             with self.lock:
                 return predicate(list(self.answers))
         return pbtest.wait_until(check, timeout, interval=0.02, what=what)
+
+    def finish(self, timeout):
+        """Until every worker has claimed all its terminals; the answers."""
+        for thread in self.threads:
+            thread.join(timeout)
+            assert not thread.is_alive(), "the load did not finish in time"
+        return list(self.answers)
 
     def stop(self):
         self.stopping.set()
@@ -126,3 +133,12 @@ def status_of(registry_http, path_id, token):
     status, body, _ = registry_http.request("GET", f"/v1/terminals/{path_id}", token=token)
     assert status == 200, (status, body)
     return body["status"]
+
+
+def summary(answers):
+    """Counts by answer, for the test's log: {"201": n, "503": n, …}."""
+    counts = {}
+    for a in answers:
+        key = str(a.status) if a.status else a.error
+        counts[key] = counts.get(key, 0) + 1
+    return counts

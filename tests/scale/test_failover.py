@@ -15,6 +15,7 @@ bound to its owner on the promoted standby.
 Faults tried: the primary killed under load, then the new primary found
 by itself."""
 import time
+import sys
 import unittest
 
 import claimload
@@ -43,9 +44,10 @@ class Failover(unittest.TestCase):
         targets = [(f"r{i + 1}", r.port) for i, r in enumerate(self.registries)]
         load = claimload.ClaimLoad(targets, tokens,
                                    lambda w, n: f"usb:18d1:FO{w}N{n:06d}").start()
-        load.wait_for(lambda a: sum(x.status == 201 for x in a) >= 40, 30, "claims before")
-        killed_at = load.now()
+        load.wait_for(lambda a: sum(x.status == 201 for x in a) >= 40 and load.now() > 0.5, 30,
+                      "claims before")
         self.cluster.primary.kill()
+        killed_at = load.now()  # every process of it gone
         time.sleep(OUTAGE)
         promoting_at = load.now()
         self.cluster.standby.promote()
@@ -56,6 +58,9 @@ class Failover(unittest.TestCase):
         load.wait_for(recovered, 30, "201s from both instances after the promotion")
         time.sleep(0.3)
         answers = load.stop()
+        print(f"answers: {claimload.summary(answers)}; primary killed at {killed_at:.2f} s, "
+              f"promotion from {promoting_at:.2f} s, last answer at {load.now():.2f} s",
+              file=sys.stderr)
         for registry in self.registries:
             self.assertIsNone(registry.proc.poll(), "the instance kept running")
 

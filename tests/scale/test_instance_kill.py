@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """SIGKILL of one registry instance mid-load loses nothing: two instances
 on one PostgreSQL database and one key, HAProxy in front; eight clients
-race for the same 150 terminals, each in an order of its own, through
+claim 150 each of 600 terminals (about two clients race for each), through
 instance 1, instance 2 and HAProxy in turn. Instance 1 is SIGKILLed once a
 third of the claims are answered. Afterwards, through the survivor, every
 claim answered 201 (by either instance, before or after the kill) is bound
@@ -11,6 +11,7 @@ someone else, and no terminal was answered 201 twice.
 Fault tried: a registry instance SIGKILLed with claims in flight."""
 import random
 import signal
+import sys
 import unittest
 
 import claimload
@@ -19,7 +20,8 @@ import pbtest
 import pgcluster
 
 WORKERS = 8
-TERMINALS = [f"usb:18d1:KILL{n:04d}" for n in range(150)]
+TERMINALS = [f"usb:18d1:KILL{n:04d}" for n in range(600)]
+PER_WORKER = 150  # each wants a quarter of them: about two clients per terminal
 
 
 @unittest.skipIf(pgcluster.available() or haproxy.available(),
@@ -48,19 +50,19 @@ class InstanceKill(unittest.TestCase):
             tokens.append(body["token"])
         orders = []
         for w in range(WORKERS):
-            order = list(TERMINALS)
-            random.Random(w).shuffle(order)
-            orders.append(order)
+            orders.append(random.Random(w).sample(TERMINALS, PER_WORKER))
         targets = [("r1", self.registries[0].port), ("r2", self.registries[1].port),
                    ("lb", self.lb.port)]
         load = claimload.ClaimLoad(
-            targets, tokens, lambda w, n: orders[w][n] if n < len(TERMINALS) else None).start()
-        load.wait_for(lambda a: len(a) >= WORKERS * len(TERMINALS) // 3, 60,
+            targets, tokens, lambda w, n: orders[w][n] if n < PER_WORKER else None).start()
+        load.wait_for(lambda a: len(a) >= WORKERS * PER_WORKER // 3, 60,
                       "a third of the claims answered")
         killed_at = load.now()
         self.registries[0].stop(signal.SIGKILL)
-        answers = load.stop()
+        answers = load.finish(60)
 
+        print(f"answers: {claimload.summary(answers)}; r1 killed at {killed_at:.2f} s",
+              file=sys.stderr)
         by_r1_before = [a for a in answers
                         if a.target == "r1" and a.status == 201 and a.sent + a.took < killed_at]
         after = [a for a in answers if a.status == 201 and a.sent > killed_at]
@@ -80,6 +82,7 @@ class InstanceKill(unittest.TestCase):
             else:
                 self.assertEqual(a.error, "bound-to-other", a)
         self.assertGreater(len(winners), len(TERMINALS) // 2)
+        self.assertTrue([a for a in answers if a.status == 409], "claims raced")
         for a in answers:
             if a.status == 201:
                 self.assertEqual(claimload.status_of(survivor, a.terminal, a.token),

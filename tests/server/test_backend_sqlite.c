@@ -191,7 +191,7 @@ static void test_newer_schema_refused(void **state)
   assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   assert_int_equal(backend_open_uri(path, &be), -EPROTO);
-  assert_int_equal(backend_open_uri("postgresql://nowhere/db", &be), -EPROTONOSUPPORT);
+  assert_int_equal(backend_open_uri("mysql://nowhere/db", &be), -EPROTONOSUPPORT);
 }
 
 static void test_key_check_value(void **state)

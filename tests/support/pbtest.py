@@ -99,11 +99,18 @@ class TempDir:
 class Http:
     """Minimal HTTP/1.1 client over http.client for one host:port."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
-        self.host, self.port, self.timeout = host, port, timeout
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, tls=None):
+        """tls: an ssl.SSLContext for HTTPS."""
+        self.host, self.port, self.timeout, self.tls = host, port, timeout, tls
+
+    def connection(self):
+        if self.tls:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                               context=self.tls)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
 
     def request(self, method, path, body=None, token=None, headers=None, raw_body=None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = self.connection()
         hdrs = dict(headers or {})
         data = raw_body
         if body is not None:
@@ -140,9 +147,12 @@ def small_filesystem(directory, size):
 class Registry:
     """The real phonebind-registry on a loopback port."""
 
-    def __init__(self, tmp, database=None, port=None, extra_args=(), wrapper=()):
-        """wrapper: a command the registry's command line is appended to."""
+    def __init__(self, tmp, database=None, port=None, extra_args=(), wrapper=(), tls=None):
+        """wrapper: a command the registry's command line is appended to.
+        tls: (certificate file, key file, ssl context that trusts it):
+        the registry serves HTTPS."""
         self.tmp = tmp
+        self.tls = tls
         self.port = port or free_port()
         self.database = database or tmp.join("registry.db")
         self.extra_args = list(extra_args)
@@ -152,17 +162,19 @@ class Registry:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout=10.0):
         timeout *= slowdown()
         args = self.wrapper + under_valgrind(self.tmp, "registry") + [
             program("phonebind-registry"), "--listen",
                                f"127.0.0.1:{self.port}", "--database", self.database]
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         args += self.extra_args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        http_client = Http(self.port, timeout=1.0)
+        http_client = self.http(timeout=1.0)
 
         def healthy():
             if self.proc.poll() is not None:
@@ -191,7 +203,7 @@ class Registry:
         return code
 
     def http(self, timeout=10.0):
-        return Http(self.port, timeout=timeout)
+        return Http(self.port, timeout=timeout, tls=self.tls[2] if self.tls else None)
 
     def reset(self):
         """Stops the registry and starts it again on an empty database with

@@ -3,6 +3,7 @@
     pg = pgtest.start(tmp)          # initdb, start; a role and database "phonebind"
     pg.uri                          # postgresql://phonebind:PASSWORD@127.0.0.1:PORT/phonebind
     pg.psql("SELECT count(*) FROM bindings")   # -> "3" (psql -At, as the superuser)
+    pg.create_database("t1")        # -> the URI of a fresh database of the same server
     pg.stop(); pg.start()           # the same data directory, the same port
     pg.kill()                       # SIGKILL of the postmaster (a crash)
     pg.stop()                       # always, at the end (tmp.cleanup() removes the files)
@@ -129,6 +130,25 @@ class PostgreSQL:
     def uri(self):
         """The libpq URI the registry is given (with the password: tests only)."""
         return f"postgresql://{ROLE}:{self.password}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def uri_for(self, database):
+        """The URI of another database of this server, owned by the role."""
+        return f"postgresql://{ROLE}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name):
+        """A fresh, empty database owned by the role; returns its URI."""
+        self.psql(f"CREATE DATABASE {name} OWNER {ROLE}", database="postgres")
+        return self.uri_for(name)
+
+    def stored_files(self):
+        """Every file the server keeps data in (after a checkpoint): for
+        tests that search them for what must never be stored."""
+        self.psql("CHECKPOINT", database="postgres")
+        found = []
+        for sub in ("base", "global", "pg_wal"):
+            for directory, _, files in os.walk(os.path.join(self.data_dir, sub)):
+                found.extend(os.path.join(directory, name) for name in files)
+        return found
 
     @property
     def host_spec(self):

@@ -27,22 +27,14 @@ static const struct option options[] = {
   {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0},
 };
 
-static int set_bool(const char *key, const char *value, bool *out)
-{
-  if (cliconf_parse_bool(value, out) == 0)
-    return 0;
-  log_err("%s must be yes or no, not \"%s\"", key, value);
-  return -EINVAL;
-}
-
 static int options_set(void *settings, const char *key, const char *value)
 {
   struct notify_options *out = settings;
 
   if (strcmp(key, "show-known") == 0)
-    return set_bool(key, value, &out->show_known);
+    return cliconf_set_bool(key, value, &out->show_known);
   if (strcmp(key, "print") == 0)
-    return set_bool(key, value, &out->print);
+    return cliconf_set_bool(key, value, &out->print);
   log_err("unknown setting \"%s\"", key);
   return -EINVAL;
 }

@@ -51,10 +51,18 @@ struct backend_pg {
   char *uri;
   char *shown; /* the URI with its password masked */
   const char *values[sizeof default_keywords / sizeof *default_keywords];
-  PGconn *startup; /* holds the migration lock until end_startup */
-  pthread_mutex_t lock;
+  PGconn *startup;      /* holds the migration lock until end_startup */
+  pthread_mutex_t lock; /* guards loops, and the verifier's waits */
   struct loop_pool *loops;
   size_t loop_count;
+  atomic_bool verified; /* schema and key checked: requests may go */
+  /* A registry started while the database could not be reached checks
+   * it from a thread of its own once it can (verify_key_later). */
+  pthread_t verifier;
+  bool verifier_started, stopping;
+  pthread_cond_t wake;
+  uint8_t check[HASH_SHA256_LEN];
+  void (*refused)(void);
   struct pg_pool_shared shared;
   _Atomic uint64_t purged_at;
 };
@@ -267,6 +275,11 @@ static struct op *op_new(struct backend *base, const struct backend_call *call, 
   struct pg_pool *pool = pool_of(be, call->base);
   struct op *op;
 
+  if (!atomic_load(&be->verified)) {
+    backend_answer(call,
+                   &(struct backend_result){.error = BACKEND_UNAVAILABLE, .retry_after_s = 1});
+    return NULL;
+  }
   if (!pool) {
     log_err("database request from a thread without a database connection");
     backend_answer_error(call, -EINVAL);
@@ -372,9 +385,11 @@ static void pg_health(struct backend *base, const struct backend_call *call)
 static int pg_attach_loop(struct backend *base, struct event_base *loop)
 {
   struct backend_pg *be = (struct backend_pg *)base;
-  struct pg_pool *pool = pg_pool_new(loop, default_keywords, be->values, POOL_SIZE, &be->shared);
+  struct pg_pool *pool;
 
-  pthread_mutex_lock(&be->lock);
+  pthread_mutex_lock(&be->lock); /* verified is set under it, then the pools started */
+  pool = pg_pool_new(loop, default_keywords, be->values, POOL_SIZE, &be->shared,
+                     atomic_load(&be->verified));
   be->loops = xrealloc(be->loops, (be->loop_count + 1) * sizeof *be->loops);
   be->loops[be->loop_count++] = (struct loop_pool){loop, pool};
   pthread_mutex_unlock(&be->lock);
@@ -437,7 +452,11 @@ static int read_key_check_value(struct backend_pg *be, uint8_t out_check[HASH_SH
 static int pg_read_key_check(struct backend *base, uint8_t *out_check, bool *out_keyed)
 {
   struct backend_pg *be = (struct backend_pg *)base;
-  PGresult *res =
+  PGresult *res;
+
+  if (!be->startup)
+    return BACKEND_UNAVAILABLE;
+  res =
     startup_query(be, "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)",
                   0, NULL, NULL, NULL);
 
@@ -504,12 +523,20 @@ static void pg_close(struct backend *base)
 {
   struct backend_pg *be = (struct backend_pg *)base;
 
+  if (be->verifier_started) {
+    pthread_mutex_lock(&be->lock);
+    be->stopping = true;
+    pthread_cond_signal(&be->wake);
+    pthread_mutex_unlock(&be->lock);
+    pthread_join(be->verifier, NULL);
+  }
   for (size_t i = 0; i < be->loop_count; i++)
     pg_pool_free(be->loops[i].pool);
   free(be->loops);
   if (be->startup)
     PQfinish(be->startup);
   pthread_mutex_destroy(&be->lock);
+  pthread_cond_destroy(&be->wake);
   free(be->uri);
   free(be->shown);
   free(be);
@@ -531,8 +558,10 @@ static int start_up(struct backend_pg *be)
   if (!be->startup)
     return -ENOMEM;
   if (PQstatus(be->startup) != CONNECTION_OK) {
-    log_err("cannot connect to database %s: %.*s", be->shown,
+    log_err("cannot reach the database %s: %.*s", be->shown,
             (int)strcspn(PQerrorMessage(be->startup), "\n"), PQerrorMessage(be->startup));
+    PQfinish(be->startup);
+    be->startup = NULL;
     return -ECONNREFUSED;
   }
   PQsetNoticeProcessor(be->startup, notice_to_log, NULL);
@@ -557,13 +586,107 @@ static int pg_open(const char *uri, struct backend **out_backend)
   be->values[n] = be->uri; /* "dbname", expanded: the URI's settings win */
   be->shared.shown = be->shown;
   pthread_mutex_init(&be->lock, NULL);
+  pthread_cond_init(&be->wake, NULL);
   r = start_up(be);
+  if (r == -ECONNREFUSED) {
+    log_warn("database %s: answering 503 until it can be reached", be->shown);
+    *out_backend = &be->base; /* verified later (verify_key_later) */
+    return 0;
+  }
+  atomic_store(&be->verified, r == 0);
   if (r < 0) {
     pg_close(&be->base);
     return r;
   }
   *out_backend = &be->base;
   return 0;
+}
+
+/* Connect, migrate, find or store the check value: 0 when all is done,
+ * -EKEYREJECTED for another key's check value, else -errno to try again. */
+static int verify_once(struct backend_pg *be)
+{
+  int r = start_up(be);
+
+  if (r == 0)
+    r = pg_store_key_check(&be->base, be->check);
+  if (r == -EKEYREJECTED)
+    log_err(
+      "database %s holds the check value of another terminal-id key: the key file is "
+      "not the key this database was made with; stopping",
+      be->shown);
+  if (r == 0) {
+    log_info("database %s reached: schema and terminal-id key checked", be->shown);
+    pg_end_startup(&be->base);
+  }
+  if (be->startup)
+    PQfinish(be->startup);
+  be->startup = NULL;
+  return r;
+}
+
+static void start_pools(struct backend_pg *be)
+{
+  pthread_mutex_lock(&be->lock);
+  atomic_store(&be->verified, true);
+  for (size_t i = 0; i < be->loop_count; i++)
+    pg_pool_start(be->loops[i].pool);
+  pthread_mutex_unlock(&be->lock);
+}
+
+static struct timespec realtime_in(unsigned ms)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (long)(ms % 1000) * 1000000;
+  if (ts.tv_nsec >= 1000000000) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000;
+  }
+  return ts;
+}
+
+/* Tries again and again, 0.5 s doubling to 5 s, until it is settled or
+ * the backend closes. The first try waits too: the signal handlers that
+ * refused() relies on are installed after start-up. */
+static void *verify_run(void *arg)
+{
+  struct backend_pg *be = arg;
+  unsigned wait_ms = 500;
+  int r = -EAGAIN;
+
+  pthread_mutex_lock(&be->lock);
+  while (!be->stopping) {
+    struct timespec until = realtime_in(wait_ms);
+    pthread_cond_timedwait(&be->wake, &be->lock, &until);
+    if (be->stopping)
+      break;
+    pthread_mutex_unlock(&be->lock);
+    r = verify_once(be);
+    pthread_mutex_lock(&be->lock);
+    if (r == 0 || r == -EKEYREJECTED)
+      break;
+    wait_ms = wait_ms * 2 > 5000 ? 5000 : wait_ms * 2;
+  }
+  pthread_mutex_unlock(&be->lock);
+  if (r == 0)
+    start_pools(be);
+  else if (r == -EKEYREJECTED)
+    be->refused();
+  return NULL;
+}
+
+static void pg_verify_key_later(struct backend *base, const uint8_t *check, void (*refused)(void))
+{
+  struct backend_pg *be = (struct backend_pg *)base;
+
+  memcpy(be->check, check, HASH_SHA256_LEN);
+  be->refused = refused;
+  if (pthread_create(&be->verifier, NULL, verify_run, be) != 0)
+    log_fatal("cannot start a thread");
+  be->verifier_started = true;
 }
 
 const struct backend_ops backend_pg_ops = {
@@ -581,4 +704,5 @@ const struct backend_ops backend_pg_ops = {
   .health = pg_health,
   .read_key_check = pg_read_key_check,
   .store_key_check = pg_store_key_check,
+  .verify_key_later = pg_verify_key_later,
 };

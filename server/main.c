@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -158,6 +159,24 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
   server_stop(arg);
 }
 
+/* A key checked late and refused: the registry stops as if it had not
+ * started (exit status 1). */
+static atomic_bool key_refused;
+
+static void on_key_refused(void)
+{
+  atomic_store(&key_refused, true);
+  kill(getpid(), SIGTERM);
+}
+
+static void verify_key_later(struct backend *backend, const uint8_t key[TERMINAL_KEY_LEN])
+{
+  uint8_t check[HASH_SHA256_LEN];
+
+  terminal_key_check_value(key, check);
+  backend->ops->verify_key_later(backend, check, on_key_refused);
+}
+
 static int open_registry(struct registry *registry, const struct registry_config *config)
 {
   _cleanup_free_ char *key_path = registry_config_key_file(config);
@@ -179,15 +198,19 @@ static int open_registry(struct registry *registry, const struct registry_config
   if (r < 0)
     return r;
   registry->terminal_mac = hash_hmac_key_new(terminal_key, sizeof terminal_key);
-  explicit_bzero(terminal_key, sizeof terminal_key);
   registry->binding_ttl_s = config->binding_ttl_s;
   if (config->binding_ttl_s && !registry->backend->ops->set_binding_ttl) {
     log_err("binding-ttl: the %s backend cannot let bindings lapse",
             registry->backend->ops->scheme);
+    explicit_bzero(terminal_key, sizeof terminal_key);
     return -EOPNOTSUPP;
   }
   backend_set_binding_ttl(registry->backend, config->binding_ttl_s * 1000);
-  backend_end_startup(registry->backend);
+  if (r == TERMINAL_KEY_UNVERIFIED)
+    verify_key_later(registry->backend, terminal_key);
+  else
+    backend_end_startup(registry->backend);
+  explicit_bzero(terminal_key, sizeof terminal_key);
   return 0;
 }
 
@@ -339,5 +362,5 @@ int main(int argc, char **argv)
   }
   server_free(&server);
   registry_config_clear(&config);
-  return r == 0 ? 0 : 1;
+  return r == 0 && !atomic_load(&key_refused) ? 0 : 1;
 }

@@ -26,6 +26,7 @@
 #define BACKEND_UNKNOWN (-ECONNABORTED) /* a write sent, its outcome lost */
 
 struct backend;
+struct backend_admin_ops;
 struct event_base;
 
 enum binding_status {
@@ -119,6 +120,8 @@ struct backend_ops {
    * the stored value is (now) check, -EKEYREJECTED when it is another.
    * Start-up only. */
   int (*store_key_check)(struct backend *backend, const uint8_t check[HASH_SHA256_LEN]);
+  /* The support tool's requests (backend_admin.h); NULL: none. */
+  const struct backend_admin_ops *admin;
   /* Optional; for a backend whose read_key_check answered
    * BACKEND_UNAVAILABLE: it answers BACKEND_UNAVAILABLE to every request
    * until it has reached the database, migrated it and found (or stored)

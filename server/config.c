@@ -16,6 +16,7 @@
 
 static const char usage[] =
   "Usage: phonebind-registry [OPTION]...\n"
+  "       phonebind-registry admin COMMAND [ARG]... [OPTION]...\n"
   "Remembers which client each phone is bound to and hands out shadow accounts.\n\n"
   "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8470)\n"
   "  -d, --database URI       sqlite:PATH or a path (default registry.db),\n"
@@ -35,7 +36,10 @@ static const char usage[] =
   "      --max-connections N  connections open at once (default 4096)\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
   "  -h, --help               show this help\n"
-  "  -V, --version            show the version\n";
+  "  -V, --version            show the version\n"
+  "\nAdmin commands (JSON on stdout; see phonebind-registry(8)):\n"
+  "  show ID | release ID | revoke ACCOUNT | stats | create-account NAME |\n"
+  "  move-bindings FROM TO | backup FILE | new-key FILE\n";
 
 static const struct option options[] = {
   {"listen", required_argument, NULL, 'l'},
@@ -165,6 +169,11 @@ static int set_entry(void *settings, const char *key, const char *value)
 
 int registry_config_parse(int argc, char **argv, struct registry_config *config)
 {
+  return registry_config_parse_args(argc, argv, config, NULL);
+}
+
+int registry_config_parse_args(int argc, char **argv, struct registry_config *config, int *args_at)
+{
   const struct cliconf conf = {
     .program = "phonebind-registry",
     .options = options,
@@ -174,6 +183,7 @@ int registry_config_parse(int argc, char **argv, struct registry_config *config)
     .version = "phonebind-registry " PHONEBIND_VERSION,
     .set = set_entry,
     .settings = config,
+    .args_at = args_at,
   };
 
   *config = (struct registry_config){.listen = xstrdup("127.0.0.1:8470"),

@@ -79,6 +79,7 @@ struct exchange {
   uint8_t token_hash[HASH_SHA256_LEN]; /* the Bearer token's */
   char account[ACCOUNT_ID_MAX];        /* once authenticated */
   char token_hex[2 * 32 + 1];          /* a new account's token */
+  uint64_t cache_generation;           /* the account cache's, before asking the backend */
   void (*authenticated)(struct exchange *ex);
 };
 
@@ -219,7 +220,7 @@ static void on_account_found(const struct backend_result *result, void *userdata
     send_error(ex, 401, "unauthorized", "unknown token");
     return;
   }
-  account_cache_put(ex->registry->accounts, ex->token_hash, result->account);
+  account_cache_put(ex->registry->accounts, ex->token_hash, result->account, ex->cache_generation);
   snprintf(ex->account, sizeof ex->account, "%s", result->account);
   ex->authenticated(ex);
 }
@@ -237,6 +238,7 @@ static void authenticate(struct exchange *ex, void (*then)(struct exchange *ex))
   }
   hash_sha256(auth + 7, strlen(auth + 7), ex->token_hash);
   ex->authenticated = then;
+  ex->cache_generation = account_cache_generation(ex->registry->accounts);
   if (account_cache_get(ex->registry->accounts, ex->token_hash, ex->account)) {
     then(ex);
     return;

@@ -3,6 +3,8 @@
  * thread, all accepting on the process's one listening socket; the main
  * thread's loop also takes the signals and leads the shutdown. */
 #include "account_cache.h"
+#include "admin.h"
+#include "admin_socket.h"
 #include "backend.h"
 #include "config.h"
 #include "connections.h"
@@ -48,6 +50,8 @@ struct server {
   struct worker *workers;
   int worker_count;
   struct event *sigterm, *sigint, *sighup;
+  struct admin_context admin_ctx; /* what the admin socket's commands work on */
+  struct admin_socket *admin;     /* SQLite only: see admin_socket.h */
 };
 
 /* evhttp turns reading off and writing on for every answer, and back
@@ -220,6 +224,7 @@ static int open_registry(struct registry *registry, const struct registry_config
 /* Events before their base, the base before the fd it watched. */
 static void server_free(struct server *server)
 {
+  admin_socket_free(server->admin);
   if (server->sigterm)
     event_free(server->sigterm);
   if (server->sigint)
@@ -260,6 +265,32 @@ static const char *listen_error(int r)
   return strerror(-r);
 }
 
+/* SQLite's file is this process's alone: support commands come to it.
+ * Another registry answering on the socket is refused; any other failure
+ * only means the commands must wait until it stops. */
+static int open_admin_socket(struct server *server, const struct registry_config *config,
+                             struct event_base *base)
+{
+  _cleanup_free_ char *state_dir = registry_config_state_dir(config);
+  _cleanup_free_ char *path = xasprintf("%s/" ADMIN_SOCKET_NAME, state_dir);
+  int r;
+
+  if (!backend_uri_sqlite_path(config->database))
+    return 0;
+  server->admin_ctx = (struct admin_context){.backend = server->registry.backend,
+                                             .terminal_mac = server->registry.terminal_mac,
+                                             .accounts = server->registry.accounts};
+  r = admin_socket_open(base, path, &server->admin_ctx, &server->admin);
+  if (r == -EADDRINUSE) {
+    log_err("another registry answers on %s: one state directory per registry", path);
+    return r;
+  }
+  if (r < 0)
+    log_warn("no admin socket at %s (%s): admin commands only while the registry is stopped", path,
+             strerror(-r));
+  return 0;
+}
+
 static int server_start(struct server *server, const struct registry_config *config)
 {
   struct event_base *main_base;
@@ -288,7 +319,7 @@ static int server_start(struct server *server, const struct registry_config *con
   evsignal_add(server->sigterm, NULL);
   evsignal_add(server->sigint, NULL);
   evsignal_add(server->sighup, NULL);
-  return 0;
+  return open_admin_socket(server, config, main_base);
 }
 
 static int server_run(struct server *server)
@@ -306,13 +337,24 @@ int main(int argc, char **argv)
 {
   struct registry_config config;
   struct server server = {.listen_fd = -1};
-  int r;
+  int r, args_at = argc;
 
   log_init("phonebind-registry");
-  r = registry_config_parse(argc, argv, &config);
+  r = registry_config_parse_args(argc, argv, &config, &args_at);
+  if (r == 0 && args_at < argc && strcmp(argv[args_at], "admin") != 0) {
+    log_err("unexpected argument \"%s\"", argv[args_at]);
+    r = -1;
+  }
   if (r != 0) {
     registry_config_clear(&config);
     return r > 0 ? 0 : 2;
+  }
+  if (args_at < argc) {
+    log_set_max_level(config.log_level);
+    umask(077);
+    r = admin_main(&config, argv + args_at + 1, (size_t)(argc - args_at - 1));
+    registry_config_clear(&config);
+    return r;
   }
   log_set_max_level(config.log_level);
   umask(077);

@@ -84,6 +84,31 @@ static int match_check_value(struct backend *backend, const char *path, bool has
   return r;
 }
 
+int terminal_key_load(struct backend *backend, const char *path, uint8_t key[TERMINAL_KEY_LEN])
+{
+  uint8_t stored[HASH_SHA256_LEN], check[HASH_SHA256_LEN];
+  bool keyed = false;
+  int r = load_key(path, key), has_check = 0;
+
+  if (r == -ENOENT)
+    log_err("key file %s is missing", path);
+  if (r == 0)
+    has_check = backend->ops->read_key_check(backend, stored, &keyed);
+  if (r == 0 && has_check < 0) {
+    log_err("cannot read the key check value from the database: %s", strerror(-has_check));
+    r = has_check;
+  }
+  if (r == 0 && has_check == 1)
+    terminal_key_check_value(key, check);
+  if (r == 0 && has_check == 1 && !hash_equal_ct(check, stored, sizeof check)) {
+    log_err("key file %s does not match the database's key check value", path);
+    r = -EKEYREJECTED;
+  }
+  if (r < 0)
+    explicit_bzero(key, TERMINAL_KEY_LEN);
+  return r;
+}
+
 /* The database cannot be reached: a key file in hand is used and checked
  * once it can be; without one nobody can tell whether a new key may be
  * made. */

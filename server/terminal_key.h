@@ -24,6 +24,12 @@
  * has the backend check it later (backend_verify_key_later). */
 int terminal_key_open(struct backend *backend, const char *path, uint8_t key[TERMINAL_KEY_LEN]);
 
+/* For a support command: loads the key file and checks it against the
+ * database's check value, never creating or storing anything. -ENOENT
+ * (missing), -EKEYREJECTED (another database's key), or another -errno;
+ * each logged. */
+int terminal_key_load(struct backend *backend, const char *path, uint8_t key[TERMINAL_KEY_LEN]);
+
 /* HMAC-SHA-256 of a fixed text with the key: tells keys apart without
  * revealing them. */
 void terminal_key_check_value(const uint8_t key[TERMINAL_KEY_LEN], uint8_t out[HASH_SHA256_LEN]);

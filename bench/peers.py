@@ -16,6 +16,7 @@ phase of the same place (first plug, replug), which for them do the same
 work."""
 import argparse
 import collections
+import os
 import sys
 
 import fakephone
@@ -53,7 +54,34 @@ def ratio_metrics(n):
     return names + [f"n{n}_peak_rss", f"n{n}_rss_anon"]
 
 
-def run_rounds(sizes, rounds, daemons):
+def make(name, callgrind, run, baseline):
+    """The daemon and its hooks: under callgrind when asked, its dumps in
+    a directory of the run's own. "baseline" is phonebindd of another
+    build (--baseline)."""
+    kwargs = {"build_dir": baseline} if name == "baseline" else {}
+    maker = MAKERS["phonebind" if name == "baseline" else name]
+    if not callgrind:
+        return maker(**kwargs), stormlib.NoHooks()
+    hooks = stormlib.Callgrind(os.path.join(callgrind, run), name)
+    return maker(wrapper=hooks.wrapper(), **kwargs), hooks
+
+
+def instructions(hooks, n, count, units, samples, name):
+    """Instructions per device of each phase, from callgrind's dumps."""
+    totals = hooks.totals()
+    for label, total in totals.items():
+        if label.startswith("before-"):
+            continue
+        metric = f"{label}_instructions_per_device"
+        samples[name][metric].append(total / count)
+        units[metric] = "instructions"
+    first = totals.get(f"before-new_n{n}")
+    if first is not None:
+        samples[name][f"n{n}_startup_instructions"].append(first)
+        units[f"n{n}_startup_instructions"] = "instructions"
+
+
+def run_rounds(sizes, rounds, daemons, callgrind=None, baseline=None):
     """{daemon: {metric: [value per round]}} and the units."""
     samples = collections.defaultdict(lambda: collections.defaultdict(list))
     units = {}
@@ -62,10 +90,14 @@ def run_rounds(sizes, rounds, daemons):
             order = daemons[r % len(daemons):] + daemons[:r % len(daemons)]
             for name in order:
                 print(f"# round {r + 1}, N = {n}: {name}", file=sys.stderr)
-                for metric, (value, unit) in stormlib.measure(MAKERS[name](), n).items():
+                target, hooks = make(name, callgrind, f"{name}-n{n}-round{r + 1}", baseline)
+                timeout = 1200 if callgrind else 120
+                for metric, (value, unit) in stormlib.measure(target, n, hooks, timeout).items():
                     samples[name][metric].append(value)
                     units[metric] = unit
                     benchlib.emit(BENCH, f"{name}_{metric}", value, unit, round=r + 1)
+                if callgrind:
+                    instructions(hooks, n, 50 if n == 1 else n, units, samples, name)
     return samples, units
 
 
@@ -76,12 +108,13 @@ def summarise(samples, units, sizes):
         for metric, value in metrics.items():
             benchlib.emit(BENCH, f"{name}_{metric}_median", value, units[metric])
     ours = medians.get("phonebind", {})
-    for other in ("boltd", "floor"):
+    for other in ("boltd", "floor", "baseline"):
         theirs = medians.get(other)
         if not theirs:
             continue
         for n in sizes:
-            for metric in ratio_metrics(n):
+            for metric in ratio_metrics(n) + [f"{phase}_n{n}_instructions_per_device"
+                                              for phase in ("new", "known")]:
                 if metric in ours and theirs.get(metric):
                     benchlib.emit(BENCH, f"{metric}_phonebind_vs_{other}",
                                   ours[metric] / theirs[metric], "ratio")
@@ -100,12 +133,19 @@ def main():
     parser.add_argument("--sizes", default="1,100,1000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--daemons", default="phonebind,boltd,floor")
+    parser.add_argument("--baseline", metavar="BUILD_DIR",
+                        help="also phonebindd of another build (a tree before a change) as "
+                        "\"baseline\", in the rotation; ratios phonebind/baseline")
+    parser.add_argument("--callgrind", metavar="DIR",
+                        help="each daemon under callgrind, its dumps in DIR/<daemon>-n<N>-round<R>/:"
+                        " instructions per device of each phase (latencies are then callgrind's,"
+                        " not the daemon's)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    daemons = args.daemons.split(",")
+    daemons = args.daemons.split(",") + (["baseline"] if args.baseline else [])
     print(f"# peers on {benchlib.machine()}", file=sys.stderr)
     with stormlib.raised_dgram_qlen():
-        samples, units = run_rounds(sizes, args.rounds, daemons)
+        samples, units = run_rounds(sizes, args.rounds, daemons, args.callgrind, args.baseline)
     summarise(samples, units, sizes)
 
 

@@ -35,10 +35,13 @@ class Phonebind:
     decided, detached = "Decision", "TerminalDetached"
     EXPECTED = {"new": ("connect", "new-binding"), "known": ("connect", "known")}
 
-    def __init__(self, max_in_flight=32, wrapper=(), serial_prefix="STORM"):
+    def __init__(self, max_in_flight=32, wrapper=(), serial_prefix="STORM", build_dir=None):
+        """build_dir: another build's phonebindd (a tree before a change),
+        with this tree's registry and harness."""
         self.max_in_flight = max_in_flight
         self.wrapper = list(wrapper)
         self.serial_prefix = serial_prefix
+        self.build_dir = build_dir
         self.scene = None
 
     def start(self):
@@ -46,8 +49,16 @@ class Phonebind:
         self.scene = pbdaemon.Scene(start_daemon=False,
                                     daemon_args=["--max-in-flight", str(self.max_in_flight)],
                                     daemon_env={"PHONEBIND_LOG_LEVEL": "info"})
+        # The scene's own listener (Python) would wake on every signal of
+        # a burst, beside the daemon on two cores: only the bench's listens.
+        self.scene.listener.close()
         self.scene.daemon.wrapper = self.wrapper
-        self.scene.daemon.start(wait=False)
+        ours = pbtest.BUILD_DIR
+        pbtest.BUILD_DIR = self.build_dir or ours  # where Daemon.start finds phonebindd
+        try:
+            self.scene.daemon.start(wait=False)
+        finally:
+            pbtest.BUILD_DIR = ours
         self.scene.daemon.wait_ready(timeout=60 if self.wrapper else 10)
         pbtest.wait_until(lambda: "account sa-" in self.scene.daemon.read_log(),
                           timeout=60 if self.wrapper else 10, what="account")
@@ -63,13 +74,18 @@ class Phonebind:
 
     def keys(self, lines, phase):
         decided = {}
-        for ns, _, path, decision, reason in lines:
-            if (decision, reason) != self.EXPECTED[phase]:
-                raise RuntimeError(f"{path}: {decision}/{reason} in the {phase} phase")
-            if path not in self.serial_of:
-                serial = self.scene.listener.properties(path)["Serial"]
-                self.serial_of[path] = str(serial)
-            decided[self.serial_of[path]] = int(ns)
+        reader = None
+        try:
+            for ns, _, path, decision, reason in lines:
+                if (decision, reason) != self.EXPECTED[phase]:
+                    raise RuntimeError(f"{path}: {decision}/{reason} in the {phase} phase")
+                if path not in self.serial_of:
+                    reader = reader or pbdaemon.Listener(self.scene.bus)
+                    self.serial_of[path] = str(reader.properties(path)["Serial"])
+                decided[self.serial_of[path]] = int(ns)
+        finally:
+            if reader:
+                reader.close()
         return decided
 
     def stop(self):

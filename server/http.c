@@ -264,7 +264,8 @@ static void handle_create_account(struct exchange *ex)
   uint8_t token[32], token_hash[HASH_SHA256_LEN];
   struct backend_result failed = {0};
 
-  if (throttled(ex, throttle_account_creation(ex->registry, ex->req)) || check_body(ex, 1) < 0)
+  if (throttled(ex, throttle_account_creation(ex->registry->throttle, ex->req)) ||
+      check_body(ex, 1) < 0)
     return;
   failed.error = hash_random_bytes(token, sizeof token);
   if (failed.error < 0) {
@@ -358,7 +359,7 @@ static void run_terminal_request(struct exchange *ex)
   struct backend *backend = ex->registry->backend;
   const uint8_t *hash = ex->terminal_hash;
 
-  if (throttled(ex, throttle_terminal_call(ex->registry, ex->account)))
+  if (throttled(ex, throttle_terminal_call(ex->registry->throttle, ex->account)))
     return;
   if (ex->route == ROUTE_TERMINAL)
     backend->ops->lookup(backend, CALL_OF(ex, on_lookup), hash, ex->account);

@@ -15,7 +15,7 @@
 
 struct account_cache;
 struct hash_hmac_key;
-struct rate_limit;
+struct throttle;
 struct tls;
 
 struct registry {
@@ -24,8 +24,7 @@ struct registry {
   struct hash_hmac_key *terminal_mac; /* keys the hashes of terminal identifiers */
   struct tls *tls;                    /* NULL: plain HTTP */
   uint64_t binding_ttl_s;             /* told by /v1/info; 0: bindings never lapse */
-  struct rate_limit *account_rate;    /* rate-accounts, by client address (throttle.h) */
-  struct rate_limit *request_rate;    /* rate-requests, by account */
+  struct throttle *throttle;          /* rate-accounts, rate-requests (throttle.h) */
   unsigned connections_per_thread;    /* max-connections shared out */
 };
 

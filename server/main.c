@@ -192,7 +192,7 @@ static int open_registry(struct registry *registry, const struct registry_config
   r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
   if (r < 0)
     return r;
-  throttle_open(registry, config);
+  registry->throttle = throttle_new(config, &registry->connections_per_thread);
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
@@ -253,7 +253,7 @@ static void server_free(struct server *server)
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
   tls_free(server->registry.tls);
-  throttle_close(&server->registry);
+  throttle_free(server->registry.throttle);
 }
 
 static const char *listen_error(int r)

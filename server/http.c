@@ -95,7 +95,7 @@ static const char *http_date(void)
   static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   static __thread time_t formatted_at;
-  static __thread char date[32];
+  static __thread char date[80]; /* 29 used; room for what gcc cannot rule out */
   time_t now = time(NULL);
   struct tm tm;
 

@@ -5,6 +5,7 @@
 #include "account_cache.h"
 #include "admin.h"
 #include "admin_socket.h"
+#include "backend_admin.h"
 #include "backend.h"
 #include "config.h"
 #include "hash.h"
@@ -47,8 +48,9 @@ struct server {
   struct worker *workers;
   int worker_count;
   struct event *sigterm, *sigint, *sighup;
-  struct admin_context admin_ctx; /* what the admin socket's commands work on */
-  struct admin_socket *admin;     /* SQLite only: see admin_socket.h */
+  struct admin_context admin_ctx;    /* what the admin socket's commands work on */
+  struct admin_socket *admin;        /* SQLite only: see admin_socket.h */
+  struct backend_watch *revocations; /* PostgreSQL: other processes' revocations */
 };
 
 /* evhttp turns reading off and writing on for every answer, and back
@@ -218,6 +220,8 @@ static int open_registry(struct registry *registry, const struct registry_config
 static void server_free(struct server *server)
 {
   admin_socket_free(server->admin);
+  if (server->revocations)
+    server->registry.backend->ops->admin->unwatch(server->revocations);
   if (server->sigterm)
     event_free(server->sigterm);
   if (server->sigint)
@@ -253,6 +257,24 @@ static const char *listen_error(int r)
   if (r == -EADDRINUSE)
     return "address already in use (another registry or program listens there)";
   return strerror(-r);
+}
+
+static void forget_revoked(const char *account, void *accounts)
+{
+  account_cache_forget_account(accounts, account);
+}
+
+/* A revocation made by another process (an admin command on PostgreSQL)
+ * reaches this one's token cache. */
+static int watch_revocations(struct server *server)
+{
+  struct backend *backend = server->registry.backend;
+  const struct backend_admin_ops *admin = backend->ops->admin;
+
+  if (!admin || !admin->watch_revocations)
+    return 0;
+  return admin->watch_revocations(backend, forget_revoked, server->registry.accounts,
+                                  &server->revocations);
 }
 
 /* SQLite's file is this process's alone: support commands come to it.
@@ -351,6 +373,8 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   evthread_use_pthreads();
   r = open_registry(&server.registry, &config);
+  if (r == 0)
+    r = watch_revocations(&server);
   if (r == 0)
     r = server_start(&server, &config);
   if (r == 0) {

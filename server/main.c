@@ -283,18 +283,18 @@ static int watch_revocations(struct server *server)
 static int open_admin_socket(struct server *server, const struct registry_config *config,
                              struct event_base *base)
 {
-  _cleanup_free_ char *state_dir = registry_config_state_dir(config);
-  _cleanup_free_ char *path = xasprintf("%s/" ADMIN_SOCKET_NAME, state_dir);
+  const char *database = backend_uri_sqlite_path(config->database);
+  _cleanup_free_ char *path = database ? admin_socket_path(database) : NULL;
   int r;
 
-  if (!backend_uri_sqlite_path(config->database))
+  if (!database)
     return 0;
   server->admin_ctx = (struct admin_context){.backend = server->registry.backend,
                                              .terminal_mac = server->registry.terminal_mac,
                                              .accounts = server->registry.accounts};
   r = admin_socket_open(base, path, &server->admin_ctx, &server->admin);
   if (r == -EADDRINUSE) {
-    log_err("another registry answers on %s: one state directory per registry", path);
+    log_err("another registry answers on %s: it serves this database", path);
     return r;
   }
   if (r < 0)

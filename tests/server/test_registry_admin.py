@@ -165,7 +165,7 @@ class Admin(unittest.TestCase):
     def test_while_stopped(self):
         self.assertEqual(self.claim(SERIALS[0], self.a), 201)
         self.assertEqual(self.registry.stop(), 0)
-        self.assertFalse(os.path.exists(self.tmp.join("admin.sock")))
+        self.assertFalse(os.path.exists(self.registry.database + "-admin.sock"))
         code, out, err = self.admin("show", terminal(SERIALS[0]))
         self.assertEqual((code, out["owner"]), (0, self.a_id))
         self.assertRegex(err, r"admin: [0-9T:Z-]+: uid 0 \(root\) ran show terminal [0-9a-f]{16}")

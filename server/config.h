@@ -12,6 +12,9 @@ struct registry_config {
   char *tls_cert;  /* NULL: plain HTTP */
   char *tls_key;
   int threads;
+  unsigned rate_accounts;   /* shadow accounts per minute per client address; 0: no limit */
+  unsigned rate_requests;   /* terminal calls per minute per account; 0: no limit */
+  unsigned max_connections; /* open at once, over all threads */
   int log_level;
   uint64_t binding_ttl_s; /* a binding not renewed for this long has lapsed; 0: never */
 };

@@ -7,8 +7,10 @@
 
 #include "account_cache.h"
 #include "fence.h"
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
+#include "throttle.h"
 #include "router.h"
 #include "tls.h"
 #include "version.h"
@@ -93,7 +95,7 @@ static const char *http_date(void)
   static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   static __thread time_t formatted_at;
-  static __thread char date[32];
+  static __thread char date[80]; /* 29 used; room for what gcc cannot rule out */
   time_t now = time(NULL);
   struct tm tm;
 
@@ -145,6 +147,17 @@ static void add_retry_after(struct exchange *ex, unsigned seconds)
 
   snprintf(value, sizeof value, "%u", seconds ? seconds : 1);
   evhttp_add_header(evhttp_request_get_output_headers(ex->req), "Retry-After", value);
+}
+
+/* 429 with Retry-After when seconds is not 0; true then. */
+static bool throttled(struct exchange *ex, unsigned seconds)
+{
+  if (seconds == 0)
+    return false;
+  add_retry_after(ex, seconds);
+  send_error(ex, 429, "too-many-requests",
+             "too many requests; try again after Retry-After seconds");
+  return true;
 }
 
 /* 503 means "not done, try later" (the daemon's Forget relies on it); a
@@ -251,7 +264,8 @@ static void handle_create_account(struct exchange *ex)
   uint8_t token[32], token_hash[HASH_SHA256_LEN];
   struct backend_result failed = {0};
 
-  if (check_body(ex, 1) < 0)
+  if (throttled(ex, throttle_account_creation(ex->registry->throttle, ex->req)) ||
+      check_body(ex, 1) < 0)
     return;
   failed.error = hash_random_bytes(token, sizeof token);
   if (failed.error < 0) {
@@ -345,6 +359,8 @@ static void run_terminal_request(struct exchange *ex)
   struct backend *backend = ex->registry->backend;
   const uint8_t *hash = ex->terminal_hash;
 
+  if (throttled(ex, throttle_terminal_call(ex->registry->throttle, ex->account)))
+    return;
   if (ex->route == ROUTE_TERMINAL)
     backend->ops->lookup(backend, CALL_OF(ex, on_lookup), hash, ex->account);
   else if (ex->method == METHOD_PUT)
@@ -414,6 +430,19 @@ static void dispatch(struct exchange *ex, const struct route_match *match)
   }
 }
 
+/* Before anything reads the request: 400, and the connection closed,
+ * since where this request ended (and the next begins) is in doubt. */
+static bool refuse_ambiguous_framing(struct exchange *ex)
+{
+  enum framing_verdict verdict = framing_check(evhttp_request_get_input_headers(ex->req));
+
+  if (verdict == FRAMING_OK)
+    return false;
+  evhttp_add_header(evhttp_request_get_output_headers(ex->req), "Connection", "close");
+  send_error(ex, 400, "bad-framing", framing_explain(verdict));
+  return true;
+}
+
 static void handle_request(struct evhttp_request *req, void *arg)
 {
   struct exchange *ex = xcalloc(1, sizeof *ex);
@@ -427,6 +456,8 @@ static void handle_request(struct evhttp_request *req, void *arg)
   ex->route = ROUTE_NONE;
   ex->method = method_of(req);
   ex->started = monotonic_seconds();
+  if (refuse_ambiguous_framing(ex))
+    return;
   if (!path) {
     send_error(ex, 400, "bad-request", "the request target is not a path");
     return;
@@ -448,14 +479,10 @@ static void handle_request(struct evhttp_request *req, void *arg)
   case ROUTE_BAD_ID:
     ex->route = match.route;
     send_error(ex, 400, "bad-terminal-id",
-               "the terminal identifier is malformed or longer than 256 bytes");
+               "the terminal identifier is not usb:<4 lowercase hex>:<serial> or "
+               "imei:<15 digits>");
     break;
   }
-}
-
-static struct bufferevent *new_tls_bufferevent(struct event_base *base, void *tls)
-{
-  return tls_new_bufferevent(tls, base);
 }
 
 void http_configure(struct evhttp *http, struct registry *registry)
@@ -467,6 +494,4 @@ void http_configure(struct evhttp *http, struct registry *registry)
                                      EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
                                      EVHTTP_REQ_PATCH);
   evhttp_set_gencb(http, handle_request, registry);
-  if (registry->tls)
-    evhttp_set_bevcb(http, new_tls_bufferevent, registry->tls);
 }

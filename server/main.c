@@ -8,8 +8,10 @@
 #include "backend_admin.h"
 #include "backend.h"
 #include "config.h"
+#include "connections.h"
 #include "hash.h"
 #include "http.h"
+#include "throttle.h"
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
@@ -39,6 +41,7 @@ struct worker {
   int fd;             /* this thread's dup() of the listening socket */
   struct event *stop; /* activated by the main thread, run by this one */
   struct backend *backend;
+  struct connections *connections;
   pthread_t thread;
 };
 
@@ -85,6 +88,7 @@ static void on_worker_stop(evutil_socket_t fd, short events, void *arg)
 
   (void)fd;
   (void)events;
+  connections_stop(worker->connections);
   if (worker->socket)
     evhttp_del_accept_socket(worker->http, worker->socket);
   worker->socket = NULL;
@@ -121,6 +125,8 @@ static int worker_start(struct worker *worker, struct registry *registry, int li
     evconnlistener_free(listener);
     return -ENOMEM;
   }
+  worker->connections = connections_new(worker->base, worker->http, listener,
+                                        registry->connections_per_thread, registry->tls);
   return 0;
 }
 
@@ -188,6 +194,7 @@ static int open_registry(struct registry *registry, const struct registry_config
   r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
   if (r < 0)
     return r;
+  registry->throttle = throttle_new(config, &registry->connections_per_thread);
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
@@ -234,8 +241,10 @@ static void server_free(struct server *server)
       event_free(worker->stop);
     if (worker->backend) /* again: a start that failed never ran the loop */
       backend_detach_loop(worker->backend, worker->base);
+    connections_stop(worker->connections);
     if (worker->http)
       evhttp_free(worker->http);
+    connections_free(worker->connections);
     if (worker->base)
       event_base_free(worker->base);
     if (worker->fd >= 0)
@@ -248,6 +257,7 @@ static void server_free(struct server *server)
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
   tls_free(server->registry.tls);
+  throttle_free(server->registry.throttle);
 }
 
 static const char *listen_error(int r)

@@ -12,6 +12,7 @@ it in front of instances sharing PostgreSQL).
 Faults tried: an instance killed (SIGKILL), every instance killed."""
 import http.client
 import signal
+import os
 import unittest
 
 import haproxy
@@ -22,7 +23,10 @@ import pbtest
 class HaProxyHarness(unittest.TestCase):
     def setUp(self):
         self.tmp = pbtest.TempDir()
-        self.registries = [pbtest.Registry(self.tmp, database=self.tmp.join(f"r{i}.db")).start()
+        # one state directory each: the admin socket is a registry's own
+        for i in range(2):
+            os.makedirs(self.tmp.join(f"r{i}"))
+        self.registries = [pbtest.Registry(self.tmp, database=self.tmp.join(f"r{i}", "r.db")).start()
                            for i in range(2)]
         self.lb = haproxy.HaProxy(self.tmp, [r.port for r in self.registries]).start()
 

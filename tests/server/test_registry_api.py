@@ -82,15 +82,21 @@ class RegistryApiCases:
 
     def test_bad_identifiers(self):
         _, token = self.registry.new_account()
+        longest = "usb:18d1:" + "ab" * 63  # a serial of 126 bytes, the most there is
         for path in ("/v1/terminals/a%zz", "/v1/terminals/a%0", "/v1/terminals/a%00b",
-                     "/v1/terminals/" + "x" * 300, "/v1/terminals/a%0Ab/binding"):
+                     "/v1/terminals/" + "x" * 300, "/v1/terminals/a%0Ab/binding",
+                     # outside the grammar (issue 12: %20 was 200 unbound)
+                     "/v1/terminals/%20", "/v1/terminals/x", "/v1/terminals/x/binding",
+                     "/v1/terminals/usb:18D1:R58M41", "/v1/terminals/usb:18d1:unknown",
+                     "/v1/terminals/usb:18d1:%20R58M41", "/v1/terminals/imei:490154203237519",
+                     "/v1/terminals/" + longest + "a"):
             method = "PUT" if path.endswith("/binding") else "GET"
             status, body, _ = self.http.request(method, path, token=token)
             self.assertEqual(status, 400, path)
             self.assertEqual(body["error"], "bad-terminal-id")
-        # 256 bytes is the limit, and it is accepted
-        self.assertEqual(self.http.request("GET", "/v1/terminals/" + "y" * 256, token=token)[0],
-                         200)
+        for terminal in (longest, f"imei:{IMEI}", "usb:05ac:00008030-001A2D3C3E0B802E"):
+            self.assertEqual(self.http.request("GET", "/v1/terminals/" + terminal, token=token)[0],
+                             200, terminal)
 
     def test_bindings_survive_restart_and_no_raw_ids_are_stored(self):
         account, mine = self.registry.new_account()

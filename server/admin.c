@@ -136,8 +136,7 @@ static int run_direct(const struct registry_config *config, char **words, size_t
 static int run_by_socket(const struct registry_config *config, char **words, size_t count,
                          const char *login, int *out_status)
 {
-  _cleanup_free_ char *state_dir = registry_config_state_dir(config);
-  _cleanup_free_ char *path = xasprintf("%s/" ADMIN_SOCKET_NAME, state_dir);
+  _cleanup_free_ char *path = admin_socket_path(backend_uri_sqlite_path(config->database));
   json_t *answer = NULL;
   int r = admin_socket_call(path, login, words, count, out_status, &answer);
 

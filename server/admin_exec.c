@@ -45,10 +45,17 @@ static int storage_failed(struct request *req, int r)
   return fail(req, ADMIN_FAILED, "storage-error", strerror(-r));
 }
 
-/* One line per command a person ran, for whoever asks later who did it. */
+/* One line per command a person ran, for whoever asks later who did it
+ * and when (the time in the line: a command's own stderr has none). */
 static void audit(const struct request *req, const char *subject, const char *outcome)
 {
-  log_notice("admin: %s ran %s%s%s: %s", req->who, req->words[0], subject ? " " : "",
+  time_t seconds = (time_t)(req->now / 1000);
+  char when[32] = "";
+  struct tm tm;
+
+  if (gmtime_r(&seconds, &tm))
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  log_notice("admin: %s: %s ran %s%s%s: %s", when, req->who, req->words[0], subject ? " " : "",
              subject ? subject : "", outcome);
 }
 

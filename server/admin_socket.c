@@ -38,6 +38,11 @@ struct admin_socket {
   TAILQ_HEAD(, connection) connections;
 };
 
+char *admin_socket_path(const char *sqlite_path)
+{
+  return xasprintf("%s-admin.sock", sqlite_path);
+}
+
 static int unix_address(const char *path, struct sockaddr_un *out)
 {
   *out = (struct sockaddr_un){.sun_family = AF_UNIX};

@@ -1,10 +1,10 @@
 /* The running SQLite registry's local socket for support commands
- * (<state-dir>/admin.sock, mode 0600, for root and the registry's own
- * user): SQLite's file is the registry's alone while it runs (exclusive
- * lock, caches no other writer can invalidate), so a command is handed to
- * it and carried out there, between its requests. One request a
- * connection: a JSON line {"words": [COMMAND, OPERAND...], "login": …}
- * in, a JSON line {"status": N, "answer": {…}} out. */
+ * (DATABASE-admin.sock beside its database file, as SQLite's -wal and
+ * -shm are: one per database, however many registries share a
+ * directory; mode 0600, for root and the registry's own user): SQLite's file is the registry's
+ * alone while it runs (exclusive lock, caches no other writer can invalidate), so a command is
+ * handed to it and carried out there, between its requests. One request a connection: a JSON line
+ * {"words": [COMMAND, OPERAND...], "login": …} in, a JSON line {"status": N, "answer": {…}} out. */
 #pragma once
 
 #include <stddef.h>
@@ -15,7 +15,8 @@ struct admin_socket;
 struct event_base;
 struct json_t;
 
-#define ADMIN_SOCKET_NAME "admin.sock"
+/* The socket of the database at sqlite_path; the caller frees it. */
+char *admin_socket_path(const char *sqlite_path);
 
 /* Serves path on base's loop. ctx is borrowed for the socket's life.
  * -EADDRINUSE when another process answers there. */

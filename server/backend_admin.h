@@ -22,8 +22,10 @@ struct backend_stats {
 };
 
 /* Told of a revocation made by any process (PostgreSQL: LISTEN/NOTIFY),
- * so that no cache keeps the account's tokens. */
+ * so that no cache keeps the account's tokens; account NULL: revocations
+ * may have been missed (the news was interrupted), forget every token. */
 typedef void backend_revoked_fn(const char *account, void *userdata);
+struct backend_watch;
 
 struct backend_admin_ops {
   /* 1 and *out when the terminal is bound, 0 when not. */
@@ -50,8 +52,11 @@ struct backend_admin_ops {
   /* A consistent copy of the database to path, while serving. NULL for a
    * backend whose copies are made with its own tools (pg_dump). */
   int (*backup)(struct backend *backend, const char *path, uint64_t *out_bytes);
-  /* Optional: call fn for every revocation, made here or elsewhere. */
-  void (*watch_revocations)(struct backend *backend, backend_revoked_fn *fn, void *userdata);
+  /* Optional: call fn (from a thread of the backend's) for every
+   * revocation, made by any process, until unwatch. 0 or -errno. */
+  int (*watch_revocations)(struct backend *backend, backend_revoked_fn *fn, void *userdata,
+                           struct backend_watch **out_watch);
+  void (*unwatch)(struct backend_watch *watch);
 };
 
 extern const struct backend_admin_ops backend_sqlite_admin_ops;

@@ -11,6 +11,8 @@
  * would miss another instance's bindings). */
 #include "account_id.h"
 #include "backend.h"
+#include "backend_admin.h"
+#include "backend_pg_admin.h"
 #include "backend_pg_pool.h"
 #include "backend_pg_schema.h"
 #include "log.h"
@@ -65,6 +67,8 @@ struct backend_pg {
   void (*refused)(void);
   struct pg_pool_shared shared;
   _Atomic uint64_t purged_at;
+  uint64_t ttl_ms;   /* binding-ttl; 0: never */
+  char ttl_text[24]; /* the same, as the statements' parameter */
 };
 
 enum op_kind {
@@ -86,6 +90,7 @@ struct op {
   uint8_t hash[HASH_SHA256_LEN];
   char account[ACCOUNT_ID_MAX];
   char seq[24], now[24];
+  const char *ttl; /* the backend's ttl_text */
   int attempts;
 };
 
@@ -263,6 +268,12 @@ static void submit(struct op *op)
     set_param(op, 2, op->now, -1, 0);
   if (op->kind == OP_CLAIM || op->kind == OP_RELEASE)
     set_param(op, 3, op->now, -1, 0);
+  if (op->kind == OP_CLAIM || op->kind == OP_RELEASE)
+    set_param(op, 4, op->ttl, -1, 0);
+  if (op->kind == OP_LOOKUP) { /* a lapsed binding is none */
+    set_param(op, 1, op->ttl, -1, 0);
+    set_param(op, 2, op->now, -1, 0);
+  }
   pg_pool_submit(op->pool, request);
 }
 
@@ -289,6 +300,7 @@ static struct op *op_new(struct backend *base, const struct backend_call *call, 
   op->call = *call;
   op->pool = pool;
   op->kind = kind;
+  op->ttl = be->ttl_text;
   if (hash)
     memcpy(op->hash, hash, HASH_SHA256_LEN);
   if (account)
@@ -313,13 +325,17 @@ static void maybe_purge(struct backend *base, const struct backend_call *call, u
   submit(op);
 }
 
+static uint64_t wall_clock_ms(void);
+
 static void pg_lookup(struct backend *base, const struct backend_call *call,
                       const uint8_t *terminal_hash, const char *account)
 {
   struct op *op = op_new(base, call, OP_LOOKUP, terminal_hash, account);
 
-  if (op)
-    submit(op);
+  if (!op)
+    return;
+  snprintf(op->now, sizeof op->now, "%" PRIu64, wall_clock_ms());
+  submit(op);
 }
 
 static void fenced(struct backend *base, const struct backend_call *call, enum op_kind kind,
@@ -581,6 +597,7 @@ static int pg_open(const char *uri, struct backend **out_backend)
 
   be->base.ops = &backend_pg_ops;
   be->uri = xstrdup(uri);
+  snprintf(be->ttl_text, sizeof be->ttl_text, "0");
   be->shown = uri_mask_credentials(uri);
   memcpy(be->values, defaults, sizeof defaults);
   be->values[n] = be->uri; /* "dbname", expanded: the URI's settings win */
@@ -689,6 +706,35 @@ static void pg_verify_key_later(struct backend *base, const uint8_t *check, void
   be->verifier_started = true;
 }
 
+static void pg_set_binding_ttl(struct backend *base, uint64_t ttl_ms)
+{
+  struct backend_pg *be = (struct backend_pg *)base;
+
+  be->ttl_ms = ttl_ms;
+  snprintf(be->ttl_text, sizeof be->ttl_text, "%" PRIu64, ttl_ms);
+}
+
+uint64_t backend_pg_binding_ttl_ms(const struct backend *base)
+{
+  return ((const struct backend_pg *)base)->ttl_ms;
+}
+
+PGconn *backend_pg_connect(struct backend *base)
+{
+  struct backend_pg *be = (struct backend_pg *)base;
+  PGconn *conn = PQconnectdbParams(default_keywords, be->values, 1);
+
+  if (conn && PQstatus(conn) == CONNECTION_OK) {
+    PQsetNoticeProcessor(conn, notice_to_log, NULL);
+    return conn;
+  }
+  log_err("cannot reach the database %s: %.*s", be->shown,
+          conn ? (int)strcspn(PQerrorMessage(conn), "\n") : 6,
+          conn ? PQerrorMessage(conn) : "no memory");
+  PQfinish(conn);
+  return NULL;
+}
+
 const struct backend_ops backend_pg_ops = {
   .scheme = "postgresql",
   .open = pg_open,
@@ -705,4 +751,6 @@ const struct backend_ops backend_pg_ops = {
   .read_key_check = pg_read_key_check,
   .store_key_check = pg_store_key_check,
   .verify_key_later = pg_verify_key_later,
+  .set_binding_ttl = pg_set_binding_ttl,
+  .admin = &backend_pg_admin_ops,
 };

@@ -5,6 +5,7 @@
 #include "account_cache.h"
 #include "admin.h"
 #include "admin_socket.h"
+#include "backend_admin.h"
 #include "backend.h"
 #include "config.h"
 #include "connections.h"
@@ -50,8 +51,9 @@ struct server {
   struct worker *workers;
   int worker_count;
   struct event *sigterm, *sigint, *sighup;
-  struct admin_context admin_ctx; /* what the admin socket's commands work on */
-  struct admin_socket *admin;     /* SQLite only: see admin_socket.h */
+  struct admin_context admin_ctx;    /* what the admin socket's commands work on */
+  struct admin_socket *admin;        /* SQLite only: see admin_socket.h */
+  struct backend_watch *revocations; /* PostgreSQL: other processes' revocations */
 };
 
 /* evhttp turns reading off and writing on for every answer, and back
@@ -225,6 +227,8 @@ static int open_registry(struct registry *registry, const struct registry_config
 static void server_free(struct server *server)
 {
   admin_socket_free(server->admin);
+  if (server->revocations)
+    server->registry.backend->ops->admin->unwatch(server->revocations);
   if (server->sigterm)
     event_free(server->sigterm);
   if (server->sigint)
@@ -265,24 +269,42 @@ static const char *listen_error(int r)
   return strerror(-r);
 }
 
+static void forget_revoked(const char *account, void *accounts)
+{
+  account_cache_forget_account(accounts, account);
+}
+
+/* A revocation made by another process (an admin command on PostgreSQL)
+ * reaches this one's token cache. */
+static int watch_revocations(struct server *server)
+{
+  struct backend *backend = server->registry.backend;
+  const struct backend_admin_ops *admin = backend->ops->admin;
+
+  if (!admin || !admin->watch_revocations)
+    return 0;
+  return admin->watch_revocations(backend, forget_revoked, server->registry.accounts,
+                                  &server->revocations);
+}
+
 /* SQLite's file is this process's alone: support commands come to it.
  * Another registry answering on the socket is refused; any other failure
  * only means the commands must wait until it stops. */
 static int open_admin_socket(struct server *server, const struct registry_config *config,
                              struct event_base *base)
 {
-  _cleanup_free_ char *state_dir = registry_config_state_dir(config);
-  _cleanup_free_ char *path = xasprintf("%s/" ADMIN_SOCKET_NAME, state_dir);
+  const char *database = backend_uri_sqlite_path(config->database);
+  _cleanup_free_ char *path = database ? admin_socket_path(database) : NULL;
   int r;
 
-  if (!backend_uri_sqlite_path(config->database))
+  if (!database)
     return 0;
   server->admin_ctx = (struct admin_context){.backend = server->registry.backend,
                                              .terminal_mac = server->registry.terminal_mac,
                                              .accounts = server->registry.accounts};
   r = admin_socket_open(base, path, &server->admin_ctx, &server->admin);
   if (r == -EADDRINUSE) {
-    log_err("another registry answers on %s: one state directory per registry", path);
+    log_err("another registry answers on %s: it serves this database", path);
     return r;
   }
   if (r < 0)
@@ -361,6 +383,8 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
   evthread_use_pthreads();
   r = open_registry(&server.registry, &config);
+  if (r == 0)
+    r = watch_revocations(&server);
   if (r == 0)
     r = server_start(&server, &config);
   if (r == 0) {

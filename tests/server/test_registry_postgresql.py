@@ -190,7 +190,7 @@ class StartUp(PostgreSQLCase):
         registries, outcomes = self.start_at_once([self.key] * 3)
         self.assertEqual(list(outcomes.values()), ["running"] * 3, outcomes)
         self.assertEqual(self.pg.psql("SELECT version FROM phonebind_schema", database=self.db),
-                         "2")
+                         "3")
         _, token = registries[0].new_account()
         self.assertEqual(request(registries[2].port, "PUT", TERMINAL + "/binding", token)[0], 201)
 

@@ -29,6 +29,7 @@ enum call_kind {
   CALL_CLAIM = REGISTRY_CALL_CLAIM,
   CALL_RELEASE = REGISTRY_CALL_RELEASE,
   CALL_CREATE_ACCOUNT = REGISTRY_CALL_CREATE_ACCOUNT,
+  CALL_INFO = REGISTRY_CALL_INFO,
 };
 
 struct registry_call {
@@ -174,7 +175,7 @@ static void deliver(struct registry_call *call, CURLcode result)
     registry_answer_read((enum registry_call_kind)call->kind, answer.http_status, call->body,
                          call->body_len, false, &answer, &json);
   }
-  if (call->client->observe)
+  if (call->client->observe && call->kind != CALL_INFO)
     call->client->observe(&answer, call->client->observe_userdata);
   call->done(&answer, call->userdata);
   json_decref(json);
@@ -281,7 +282,7 @@ static void on_failed(evutil_socket_t fd, short events, void *arg)
     const struct registry_answer answer = {
       .outcome = REGISTRY_UNREACHABLE, .error = "cannot start the request", .not_done = true};
     list_remove(client, call);
-    if (client->observe)
+    if (client->observe && call->kind != CALL_INFO)
       client->observe(&answer, client->observe_userdata);
     call->done(&answer, call->userdata);
     call_free(call);
@@ -361,7 +362,7 @@ static int call_start(struct registry_client *client, enum call_kind kind, const
   call->headers = curl_slist_append(NULL, "Accept: application/json");
   call->headers = curl_slist_append(call->headers, "Content-Type: application/json");
   call->headers = curl_slist_append(call->headers, "Expect:");
-  if (client->token && kind != CALL_CREATE_ACCOUNT) {
+  if (client->token && kind != CALL_CREATE_ACCOUNT && kind != CALL_INFO) {
     _cleanup_free_ char *auth = xasprintf("Authorization: Bearer %s", client->token);
     call->headers = curl_slist_append(call->headers, auth);
   }
@@ -416,6 +417,12 @@ int registry_client_create_account(struct registry_client *client, registry_done
 {
   return call_start(client, CALL_CREATE_ACCOUNT, "POST", "/v1/accounts", 0, done, userdata,
                     out_call);
+}
+
+int registry_client_info(struct registry_client *client, registry_done_fn done, void *userdata,
+                         struct registry_call **out_call)
+{
+  return call_start(client, CALL_INFO, "GET", "/v1/info", 0, done, userdata, out_call);
 }
 
 void registry_call_cancel(struct registry_call *call)

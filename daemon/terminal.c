@@ -10,6 +10,7 @@
 #include "log.h"
 #include "registry_client.h"
 #include "release.h"
+#include "renew.h"
 #include "seq.h"
 #include "store.h"
 #include "untrusted_text.h"
@@ -260,6 +261,7 @@ static void cancel_work(struct terminal *terminal)
 void terminal_free(struct terminal *terminal)
 {
   cancel_work(terminal);
+  renewer_untrack(terminal->hub->renewer, terminal->syspath);
   /* a release goes on without the phone; nobody hears its end */
   if (terminal->kind != TERMINAL_ID_NONE)
     releaser_watch(terminal->hub->releaser, terminal->id, NULL, NULL);
@@ -429,11 +431,26 @@ static void announce(struct terminal *terminal)
   bus_emit_decision(terminal->hub->bus, terminal->handle, decision, reason);
 }
 
+/* A connected phone's binding is renewed while it stays attached: from
+ * an answered claim on, or at once after a lookup found it ours. */
+static void follow_renewal(struct terminal *terminal, enum decide_input input)
+{
+  struct hub *hub = terminal->hub;
+
+  if (terminal->state.decision != DECISION_CONNECT)
+    renewer_untrack(hub->renewer, terminal->syspath);
+  else if (input == INPUT_CLAIM_BOUND || input == INPUT_CLAIM_RENEWED)
+    renewer_track(hub->renewer, terminal->syspath, clock_now_us(hub->clock));
+  else if (input == INPUT_REMOTE_BOUND_TO_YOU)
+    renewer_track(hub->renewer, terminal->syspath, 0);
+}
+
 static void terminal_feed(struct terminal *terminal, enum decide_input input)
 {
   struct decide_output out;
 
   decide_step(&terminal->state, input, &out);
+  follow_renewal(terminal, input);
   if (out.actions & ACTION_RECORD_LOCAL)
     record_local(terminal);
   if (out.actions & ACTION_DROP_LOCAL)
@@ -478,6 +495,11 @@ void terminal_forget(struct terminal *terminal, bus_done_fn done, void *call)
   terminal->forget_done = done;
   terminal->forget_call = call;
   terminal_feed(terminal, INPUT_FORGET); /* waits for a call in flight */
+}
+
+void terminal_renew(struct terminal *terminal)
+{
+  terminal_feed(terminal, INPUT_RENEW_DUE);
 }
 
 void terminal_kick(struct terminal *terminal)

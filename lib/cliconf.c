@@ -110,3 +110,11 @@ int cliconf_parse_bool(const char *value, bool *out)
   }
   return -EINVAL;
 }
+
+int cliconf_set_bool(const char *key, const char *value, bool *out)
+{
+  if (cliconf_parse_bool(value, out) == 0)
+    return 0;
+  log_err("%s must be yes or no, not \"%s\"", key, value);
+  return -EINVAL;
+}

@@ -31,6 +31,8 @@ const char *cliconf_config_path(const struct cliconf *conf, int argc, char **arg
  * flag given alone (an optional_argument option without its =VALUE)
  * reaches conf->set as "yes". */
 int cliconf_parse_bool(const char *value, bool *out);
+/* The same for the setting named key, logging what is wrong with it. */
+int cliconf_set_bool(const char *key, const char *value, bool *out);
 
 /* Reads the INI file alone (for a reload); 0 or -1 after an error was printed. */
 int cliconf_load_file(const struct cliconf *conf, const char *path);

@@ -18,7 +18,8 @@ static const char usage[] =
   "Usage: phonebind-registry [OPTION]...\n"
   "Remembers which client each phone is bound to and hands out shadow accounts.\n\n"
   "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8470)\n"
-  "  -d, --database URI       sqlite:PATH or a path (default registry.db)\n"
+  "  -d, --database URI       sqlite:PATH or a path (default registry.db),\n"
+  "                           or postgresql://... (a libpq URI)\n"
   "  -s, --state-dir DIR      where the registry keeps its key\n"
   "                           (default $STATE_DIRECTORY, else the database's directory)\n"
   "      --key-file FILE      the terminal-id key (default STATE-DIR/terminal-id.key)\n"
@@ -30,6 +31,8 @@ static const char usage[] =
   "                           0: no limit)\n"
   "      --rate-requests N    terminal calls per minute per account (default 6000; 0: none)\n"
   "      --max-connections N  connections open at once (default 4096)\n"
+  "      --binding-ttl DURATION  a binding its owner has not renewed for this long\n"
+  "                           has lapsed: 90d, 12h, 30m, 45s, or 0 for never (default 0)\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
   "  -h, --help               show this help\n"
   "  -V, --version            show the version\n";
@@ -43,6 +46,7 @@ static const struct option options[] = {
   {"threads", required_argument, NULL, 't'},
   {"log-level", required_argument, NULL, 'L'},
   {"help", no_argument, NULL, 'h'},
+  {"binding-ttl", required_argument, NULL, 'T'},
   {"version", no_argument, NULL, 'V'},
   {"tls-cert", required_argument, NULL, 'C'},
   {"tls-key", required_argument, NULL, 'k'},
@@ -72,6 +76,37 @@ static int parse_count(const char *key, const char *value, unsigned min, unsigne
     return -EINVAL;
   }
   *out = (unsigned)n;
+  return 0;
+}
+
+/* "90d", "12h", "30m", "45s", a plain number of seconds, or "0". */
+int registry_parse_duration(const char *text, uint64_t *out_seconds)
+{
+  static const struct {
+    char unit;
+    uint64_t seconds;
+  } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  uint64_t n = 0, scale = 1;
+  const char *p = text;
+
+  if (*p < '0' || *p > '9')
+    return -EINVAL;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (n > (UINT64_MAX - 9) / 10)
+      return -ERANGE;
+    n = n * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p) {
+    size_t i = 0;
+    while (i < sizeof units / sizeof *units && units[i].unit != *p)
+      i++;
+    if (i == sizeof units / sizeof *units || p[1] != '\0')
+      return -EINVAL;
+    scale = units[i].seconds;
+  }
+  if (n > UINT64_MAX / 1000 / scale) /* kept in milliseconds */
+    return -ERANGE;
+  *out_seconds = n * scale;
   return 0;
 }
 
@@ -105,6 +140,11 @@ static int config_set(struct registry_config *config, const char *key, const cha
       return -EINVAL;
     }
     config->threads = (int)n;
+  } else if (strcmp(key, "binding-ttl") == 0) {
+    if (registry_parse_duration(value, &config->binding_ttl_s) < 0) {
+      log_err("binding-ttl must be a duration such as 90d, 12h, 30m, 45s or 0, not \"%s\"", value);
+      return -EINVAL;
+    }
   } else if (strcmp(key, "log-level") == 0) {
     config->log_level = log_level_from_name(value);
     if (config->log_level < 0) {

@@ -26,6 +26,7 @@ struct registry {
   struct rate_limit *account_rate;    /* rate-accounts, by client address (throttle.h) */
   struct rate_limit *request_rate;    /* rate-requests, by account */
   unsigned connections_per_thread;    /* max-connections shared out */
+  uint64_t binding_ttl_s;             /* told by /v1/info; 0: bindings never lapse */
 };
 
 /* Sets limits and timeouts and installs the request handler. */

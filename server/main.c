@@ -13,6 +13,7 @@
 #include "log.h"
 #include "terminal_key.h"
 #include "tls.h"
+#include "uri_mask.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -36,6 +37,7 @@ struct worker {
   int fd;             /* this thread's dup() of the listening socket */
   struct event *stop; /* activated by the main thread, run by this one */
   struct connections *connections;
+  struct backend *backend;
   pthread_t thread;
 };
 
@@ -91,6 +93,7 @@ static void on_worker_stop(evutil_socket_t fd, short events, void *arg)
 static int worker_start(struct worker *worker, struct registry *registry, int listen_fd)
 {
   struct evconnlistener *listener;
+  int r;
 
   worker->fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
   if (worker->fd < 0)
@@ -100,6 +103,10 @@ static int worker_start(struct worker *worker, struct registry *registry, int li
   if (!worker->http)
     return -ENOMEM;
   http_configure(worker->http, registry);
+  worker->backend = registry->backend;
+  r = backend_attach_loop(worker->backend, worker->base);
+  if (r < 0)
+    return r;
   worker->stop = event_new(worker->base, -1, 0, on_worker_stop, worker);
   if (!worker->stop)
     return -ENOMEM;
@@ -116,11 +123,17 @@ static int worker_start(struct worker *worker, struct registry *registry, int li
   return 0;
 }
 
+/* The backend lets go of this loop in its own thread, while the requests
+ * it still holds can be answered (before evhttp_free). */
+static void worker_loop(struct worker *worker)
+{
+  event_base_dispatch(worker->base);
+  backend_detach_loop(worker->backend, worker->base);
+}
+
 static void *worker_run(void *arg)
 {
-  struct worker *worker = arg;
-
-  event_base_dispatch(worker->base);
+  worker_loop(arg);
   return NULL;
 }
 
@@ -160,7 +173,8 @@ static int open_registry(struct registry *registry, const struct registry_config
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
-    log_err("cannot open database %s: %s", config->database,
+    _cleanup_free_ char *shown = uri_mask_credentials(config->database);
+    log_err("cannot open database %s: %s", shown,
             r == -EPROTONOSUPPORT ? "unsupported scheme" : strerror(-r));
     return r;
   }
@@ -169,6 +183,14 @@ static int open_registry(struct registry *registry, const struct registry_config
     return r;
   registry->terminal_mac = hash_hmac_key_new(terminal_key, sizeof terminal_key);
   explicit_bzero(terminal_key, sizeof terminal_key);
+  registry->binding_ttl_s = config->binding_ttl_s;
+  if (config->binding_ttl_s && !registry->backend->ops->set_binding_ttl) {
+    log_err("binding-ttl: the %s backend cannot let bindings lapse",
+            registry->backend->ops->scheme);
+    return -EOPNOTSUPP;
+  }
+  backend_set_binding_ttl(registry->backend, config->binding_ttl_s * 1000);
+  backend_end_startup(registry->backend);
   return 0;
 }
 
@@ -185,6 +207,8 @@ static void server_free(struct server *server)
     struct worker *worker = &server->workers[i];
     if (worker->stop)
       event_free(worker->stop);
+    if (worker->backend) /* again: a start that failed never ran the loop */
+      backend_detach_loop(worker->backend, worker->base);
     connections_stop(worker->connections);
     if (worker->http)
       evhttp_free(worker->http);
@@ -249,7 +273,7 @@ static int server_run(struct server *server)
   for (int i = 1; i < server->worker_count; i++)
     if (pthread_create(&server->workers[i].thread, NULL, worker_run, &server->workers[i]) != 0)
       log_fatal("cannot start HTTP thread %d", i);
-  event_base_dispatch(server->workers[0].base);
+  worker_loop(&server->workers[0]);
   for (int i = 1; i < server->worker_count; i++)
     pthread_join(server->workers[i].thread, NULL);
   return 0;
@@ -275,8 +299,9 @@ int main(int argc, char **argv)
   if (r == 0)
     r = server_start(&server, &config);
   if (r == 0) {
+    _cleanup_free_ char *shown = uri_mask_credentials(config.database);
     log_info("phonebind-registry %s listening on %s (%d thread%s), database %s", PHONEBIND_VERSION,
-             config.listen, config.threads, config.threads == 1 ? "" : "s", config.database);
+             config.listen, config.threads, config.threads == 1 ? "" : "s", shown);
     server_run(&server);
     log_info("stopped");
   }

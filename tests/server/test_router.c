@@ -24,6 +24,8 @@ static void test_table(void **state)
     {METHOD_GET, "/v1/accounts", ROUTE_BAD_METHOD, ROUTE_ACCOUNTS, ""},
     {METHOD_GET, "/healthz", ROUTE_OK, ROUTE_HEALTHZ, ""},
     {METHOD_GET, "/metrics", ROUTE_OK, ROUTE_METRICS, ""},
+    {METHOD_GET, "/v1/info", ROUTE_OK, ROUTE_INFO, ""},
+    {METHOD_POST, "/v1/info", ROUTE_BAD_METHOD, ROUTE_INFO, ""},
     {METHOD_GET, "/v1/terminals/usb:18d1:ABC", ROUTE_OK, ROUTE_TERMINAL, "usb:18d1:ABC"},
     {METHOD_GET, "/v1/terminals/usb%3A18d1%3AA%2FB", ROUTE_OK, ROUTE_TERMINAL, "usb:18d1:A/B"},
     {METHOD_PUT, "/v1/terminals/usb:18d1:ABC", ROUTE_BAD_METHOD, ROUTE_TERMINAL, ""},

@@ -6,24 +6,21 @@
 #include "http.h"
 
 #include "account_cache.h"
-#include "fence.h"
 #include "framing.h"
 #include "log.h"
 #include "metrics.h"
+#include "request.h"
 #include "throttle.h"
 #include "router.h"
-#include "tls.h"
 #include "version.h"
 #include "xalloc.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/keyvalq_struct.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 static const char *const status_names[] = {
@@ -189,23 +186,17 @@ static int check_body(struct exchange *ex, int must_be_object)
 {
   struct evbuffer *input = evhttp_request_get_input_buffer(ex->req);
   size_t len = evbuffer_get_length(input);
-  json_error_t error;
-  json_t *json;
+  /* made contiguous only when it is to be parsed */
+  const char *body = must_be_object && len > 0 && len <= REGISTRY_MAX_BODY
+                       ? (const char *)evbuffer_pullup(input, -1)
+                       : NULL;
+  int r = request_check_body(body, len, REGISTRY_MAX_BODY, must_be_object);
 
-  if (len > REGISTRY_MAX_BODY) {
+  if (r == -E2BIG)
     send_error(ex, 413, "too-large", "the request body is larger than 4096 bytes");
-    return -1;
-  }
-  if (len == 0 || !must_be_object)
-    return 0;
-  json = json_loadb((const char *)evbuffer_pullup(input, -1), len, 0, &error);
-  if (!json || !json_is_object(json)) {
-    json_decref(json);
+  else if (r < 0)
     send_error(ex, 400, "bad-json", "the request body must be a JSON object");
-    return -1;
-  }
-  json_decref(json);
-  return 0;
+  return r < 0 ? -1 : 0;
 }
 
 static void on_account_found(const struct backend_result *result, void *userdata)
@@ -229,14 +220,14 @@ static void on_account_found(const struct backend_result *result, void *userdata
  * answers 401 itself when there is none. */
 static void authenticate(struct exchange *ex, void (*then)(struct exchange *ex))
 {
-  const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ex->req), "Authorization");
+  const char *token = request_bearer(evhttp_request_get_input_headers(ex->req));
   struct backend *backend = ex->registry->backend;
 
-  if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
+  if (!token) {
     send_error(ex, 401, "unauthorized", "a Bearer token is required");
     return;
   }
-  hash_sha256(auth + 7, strlen(auth + 7), ex->token_hash);
+  hash_sha256(token, strlen(token), ex->token_hash);
   ex->authenticated = then;
   ex->cache_generation = account_cache_generation(ex->registry->accounts);
   if (account_cache_get(ex->registry->accounts, ex->token_hash, ex->account)) {
@@ -301,20 +292,11 @@ static void send_stale(struct exchange *ex, uint64_t stored)
  * answers 400 bad-seq itself for junk or for the header sent twice. */
 static int read_seq(struct exchange *ex, uint64_t *out_seq)
 {
-  const struct evkeyvalq *headers = evhttp_request_get_input_headers(ex->req);
-  const struct evkeyval *header;
-  int seen = 0, r = 0;
+  int r = request_seq(evhttp_request_get_input_headers(ex->req), out_seq);
 
-  *out_seq = 0;
-  for (header = headers->tqh_first; header; header = header->next.tqe_next) {
-    if (strcasecmp(header->key, "Phonebind-Seq") != 0)
-      continue;
-    if (++seen > 1 || (r = fence_parse_seq(header->value, out_seq)) < 0) {
-      send_error(ex, 400, "bad-seq",
-                 "Phonebind-Seq must appear once, a decimal number from 1 to 2^64-1");
-      return -1;
-    }
-  }
+  if (r < 0)
+    send_error(ex, 400, "bad-seq",
+               "Phonebind-Seq must appear once, a decimal number from 1 to 2^64-1");
   return r;
 }
 

@@ -87,8 +87,10 @@ class PostgreSQLCase(unittest.TestCase):
         self.assertEqual(codes, [0] * len(codes))
 
     def registry(self, key=None, start=True):
+        # no rate-accounts: the race makes 100 accounts per instance from one address
         registry = pbtest.Registry(self.tmp, database=self.uri,
-                                   extra_args=["--key-file", key or self.key])
+                                   extra_args=["--key-file", key or self.key,
+                                               "--rate-accounts", "0"])
         self.registries.append(registry)
         return registry.start() if start else registry
 

@@ -20,6 +20,15 @@
 #include <string.h>
 
 static void terminal_feed(struct terminal *terminal, enum decide_input input);
+static void ask_registry(struct terminal *terminal, bool claim);
+
+/* A known phone is connected at once and its binding confirmed with the
+ * registry in the background: this long after its Decision, so that the
+ * claim's work (ours, libcurl's, the registry's, on the same cores) does
+ * not hold the Decision back on its way to the clients (it did, by a
+ * quarter of a millisecond at the median: bench/peers, docs/performance.md).
+ * Meanwhile the claim counts as in flight for the machine, as when sent. */
+#define CONFIRM_DELAY_US 5000
 
 /* A short log name: the handle once known, else the USB bus position. */
 static const char *terminal_name(const struct terminal *terminal)
@@ -215,6 +224,13 @@ static void on_retry_timer(evutil_socket_t fd, short events, void *arg)
   terminal_feed(arg, INPUT_RETRY_DUE);
 }
 
+static void on_confirm_timer(evutil_socket_t fd, short events, void *arg)
+{
+  (void)fd;
+  (void)events;
+  ask_registry(arg, true);
+}
+
 struct terminal *terminal_new(struct hub *hub, const char *syspath, const struct phone_info *info,
                               uint64_t generation)
 {
@@ -229,6 +245,7 @@ struct terminal *terminal_new(struct hub *hub, const char *syspath, const struct
   decide_init(&terminal->state);
   backoff_init(&terminal->backoff, config->retry_initial_s, config->retry_max_s);
   terminal->retry_timer = evtimer_new(hub->base, on_retry_timer, terminal);
+  terminal->confirm_timer = evtimer_new(hub->base, on_confirm_timer, terminal);
   return terminal;
 }
 
@@ -258,6 +275,7 @@ static void cancel_work(struct terminal *terminal)
   identity_query_cancel(terminal->query);
   terminal->query = NULL;
   evtimer_del(terminal->retry_timer);
+  evtimer_del(terminal->confirm_timer);
 }
 
 void terminal_free(struct terminal *terminal)
@@ -268,6 +286,7 @@ void terminal_free(struct terminal *terminal)
     releaser_watch(terminal->hub->releaser, terminal->id, NULL, NULL);
   finish_forget(terminal, -ENODEV);
   event_free(terminal->retry_timer);
+  event_free(terminal->confirm_timer);
   phone_info_clear(&terminal->info);
   free(terminal->syspath);
   free(terminal);
@@ -451,8 +470,12 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
     schedule_retry(terminal);
   if (out.actions & ACTION_RELEASE)
     start_release(terminal);
-  if (out.actions & (ACTION_LOOKUP | ACTION_CLAIM))
+  if ((out.actions & ACTION_CLAIM) && out.announce && terminal->state.phase == PHASE_CONFIRMING) {
+    const struct timeval delay = {0, CONFIRM_DELAY_US};
+    evtimer_add(terminal->confirm_timer, &delay);
+  } else if (out.actions & (ACTION_LOOKUP | ACTION_CLAIM)) {
     ask_registry(terminal, out.actions & ACTION_CLAIM);
+  }
   if (out.actions & ACTION_RECHECK)
     start_over(terminal);
   if (out.actions & ACTION_IDENTIFY)

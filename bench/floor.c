@@ -5,7 +5,10 @@
  * s syspath), and nothing else: no store, no registry, no objects, no log.
  * Measured by bench/peers.py with the same harness as phonebindd, it is
  * the cost of the input and the output alone. A phone's removal is
- * org.phonebind1.Floor.Detached(s syspath). Prints "ready" once the
+ * org.phonebind1.Floor.Detached(s syspath). With --attached, each
+ * Decision follows an Attached(s syspath), two signals per phone as
+ * phonebindd's contract has (TerminalAttached, then Decision): the floor
+ * of that shape. Prints "ready" once the
  * monitor receives and the bus is connected; exits on SIGTERM. */
 #include <errno.h>
 #include <poll.h>
@@ -22,6 +25,7 @@
 #define RECEIVE_BUFFER (8 * 1024 * 1024)
 
 static volatile sig_atomic_t stopping;
+static int attached_first; /* --attached */
 
 static void on_sigterm(int sig)
 {
@@ -41,9 +45,13 @@ static void emit_device(sd_bus *bus, struct udev_device *device)
   if (strcmp(action, "remove") == 0)
     sd_bus_emit_signal(bus, FLOOR_PATH, FLOOR_INTERFACE, "Detached", "s",
                        udev_device_get_syspath(device));
-  else if (candidate && strcmp(candidate, "1") == 0)
+  else if (candidate && strcmp(candidate, "1") == 0) {
+    if (attached_first)
+      sd_bus_emit_signal(bus, FLOOR_PATH, FLOOR_INTERFACE, "Attached", "s",
+                         udev_device_get_syspath(device));
     sd_bus_emit_signal(bus, FLOOR_PATH, FLOOR_INTERFACE, "Decision", "ss", action,
                        udev_device_get_syspath(device));
+  }
 }
 
 static void drain_monitor(struct udev_monitor *monitor, sd_bus *bus)
@@ -93,7 +101,7 @@ static struct udev_monitor *open_monitor(struct udev *udev)
   return monitor;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
   struct sigaction sa = {.sa_handler = on_sigterm};
   struct udev *udev = udev_new();
@@ -101,6 +109,7 @@ int main(void)
   sd_bus *bus = NULL;
   int r = -ENOMEM;
 
+  attached_first = argc > 1 && strcmp(argv[1], "--attached") == 0;
   sigaction(SIGTERM, &sa, NULL);
   if (monitor)
     r = sd_bus_open_system(&bus);

@@ -3,8 +3,9 @@
 the same bursts (stormlib.py) into phonebindd (registry on loopback),
 boltd (Debian's bolt: Thunderbolt devices, DeviceAdded as its decision)
 and the floor (floor.c: a libudev monitor and one sd-bus signal per
-uevent). For each N (1 = fifty devices one at a time, then bursts) and
-round, the three take turns, the order rotated every round so that the
+uevent; floor2, two signals per uevent as phonebindd's contract has).
+For each N (1 = fifty devices one at a time, then bursts) and round,
+the daemons take turns, the order rotated every round so that the
 machine's noise falls on all of them alike; each run is a fresh daemon.
 
 Prints every round's figures (with "round"), then the medians of the
@@ -27,7 +28,8 @@ import stormlib  # noqa: E402
 import targets  # noqa: E402
 
 BENCH = "peers"
-MAKERS = {"phonebind": targets.Phonebind, "boltd": targets.Bolt, "floor": targets.Floor}
+MAKERS = {"phonebind": targets.Phonebind, "boltd": targets.Bolt, "floor": targets.Floor,
+          "floor2": targets.Floor2}
 
 # (what, phonebind's metric, the other's metric, against, at most)
 TARGETS = [
@@ -35,6 +37,8 @@ TARGETS = [
     ("known phone p99", "known_n1_p99", "known_n1_p99", "boltd", 1.0),
     ("known phone p50", "known_n1_p50", "known_n1_p50", "floor", 1.3),
     ("known phone p99", "known_n1_p99", "known_n1_p99", "floor", 1.3),
+    ("known phone p50 (two-signal floor)", "known_n1_p50", "known_n1_p50", "floor2", 1.3),
+    ("known phone p99 (two-signal floor)", "known_n1_p99", "known_n1_p99", "floor2", 1.3),
     ("new phone p50", "new_n1_p50", "new_n1_p50", "boltd", 1.0),
     ("1000 known, first uevent to last decision", "known_n1000_all_decided",
      "known_n1000_all_decided", "boltd", 0.6),
@@ -108,7 +112,7 @@ def summarise(samples, units, sizes):
         for metric, value in metrics.items():
             benchlib.emit(BENCH, f"{name}_{metric}_median", value, units[metric])
     ours = medians.get("phonebind", {})
-    for other in ("boltd", "floor", "baseline"):
+    for other in ("boltd", "floor", "floor2", "baseline"):
         theirs = medians.get(other)
         if not theirs:
             continue
@@ -132,7 +136,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,100,1000")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--daemons", default="phonebind,boltd,floor")
+    parser.add_argument("--daemons", default="phonebind,boltd,floor,floor2")
     parser.add_argument("--baseline", metavar="BUILD_DIR",
                         help="also phonebindd of another build (a tree before a change) as "
                         "\"baseline\", in the rotation; ratios phonebind/baseline")

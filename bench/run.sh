@@ -6,7 +6,7 @@
 #   bench/run.sh registry-load-pg [--duration S] [--instances 1,2] [--fsync on|off]
 #   bench/run.sh attach-storm  [--sizes 1,100,1000] [--repeat N]
 #   bench/run.sh idle-check    [--seconds 60]
-#   bench/run.sh peers         [--sizes 1,100,1000] [--rounds 3] [--daemons phonebind,boltd,floor]
+#   bench/run.sh peers         [--sizes 1,100,1000] [--rounds 3] [--daemons phonebind,boltd,floor,floor2]
 #
 # Builds a Release tree in build-bench/ first. Everything listens on
 # 127.0.0.1 and stops by itself. Needs root (a tmpfs mount, and

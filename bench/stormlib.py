@@ -257,6 +257,60 @@ class NoHooks:
         pass
 
 
+class Callgrind(NoHooks):
+    """The daemon under callgrind (instruction counts are what is stable
+    on a shared machine): each phase dumped on its own, once the daemon has
+    gone idle (a known phone's confirmation with the registry comes after
+    its signal), and what came before it (start-up, the unplugging) apart.
+    Dumps go to DIR/<daemon>.<pid>.<n>; totals() reads them back."""
+
+    def __init__(self, directory, name):
+        self.directory, self.name = directory, name
+        os.makedirs(directory, exist_ok=True)
+
+    def wrapper(self):
+        return ["valgrind", "--tool=callgrind", "--quiet",
+                f"--callgrind-out-file={self.directory}/{self.name}.%p"]
+
+    def begin(self, phase, pid):
+        self._dump(f"before-{phase}", pid)
+
+    def end(self, phase, pid):
+        wait_idle(pid)
+        self._dump(phase, pid)
+
+    def _dump(self, label, pid):
+        subprocess.run(["callgrind_control", "-d", label, str(pid)], check=True,
+                       capture_output=True, timeout=60)
+
+    def totals(self):
+        """{label: instructions} of every dump of this daemon."""
+        found = {}
+        for path in glob.glob(os.path.join(self.directory, f"{self.name}.*.*")):
+            label, total = None, None
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("desc: Trigger: Client Request: ") or \
+                            line.startswith("desc: Trigger: dump "):
+                        label = line.rsplit(" ", 1)[1].strip()
+                    elif line.startswith("totals:"):
+                        total = int(line.split()[1])
+            if label and total is not None:
+                found[label] = total
+        return found
+
+
+def wait_idle(pid, quiet=1.0, timeout=300):
+    """Until the process has used no CPU for quiet seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = benchlib.cpu_seconds(pid), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = benchlib.cpu_seconds(pid)
+        if now != last:
+            last, since = now, time.monotonic()
+
+
 def measure(target, n, hooks=NoHooks(), timeout=120):
     """One run of a target: started, a burst of n new devices (n = 1: 50
     one by one), all unplugged, the same n again, stopped. Returns

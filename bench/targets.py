@@ -6,7 +6,8 @@ its own standing in for the system bus, all fed by one umockdev testbed:
   and host, as bolt's own integration tests build them (its DeviceAdded
   signal is its decision; DeviceRemoved its detach);
 - the floor (floor.c): a libudev monitor and one sd-bus signal per
-  uevent, the cost of the input and the output alone.
+  uevent, the cost of the input and the output alone; floor2, two
+  signals per uevent, as phonebindd's contract has.
 
 Each offers: name, interfaces (for the listener), the members meaning
 decided and detached, start() (returns once the daemon listens for
@@ -26,7 +27,16 @@ import pbdaemon
 import pbtest
 import stormlib
 
-WRAPPER_HELP = "a command prefix for the daemon (valgrind …)"
+# What udev's hwdb adds to a Pixel's uevent on a real system (usb:v18D1*,
+# usb:v18D1p4EE1*); without them phonebindd reads the names from sysfs,
+# which a real udev spares it for most phones.
+HWDB_PROPS = ["ID_VENDOR_FROM_DATABASE", "Google Inc.",
+              "ID_MODEL_FROM_DATABASE", "Nexus/Pixel Device (MTP)"]
+
+
+def add_phone(testbed, serial):
+    """A Pixel as udev shows it (the same input for phonebindd and the floor)."""
+    return testbed.add_phone(serial=serial, extra_props=HWDB_PROPS)
 
 
 class Phonebind:
@@ -70,7 +80,7 @@ class Phonebind:
 
     def create(self, i):
         serial = f"{self.prefix}{i:05d}"
-        return serial, self.testbed.add_phone(serial=serial)
+        return serial, add_phone(self.testbed, serial)
 
     def keys(self, lines, phase):
         decided = {}
@@ -180,6 +190,7 @@ class Floor(_OwnBus):
     name = "floor"
     interfaces = ["org.phonebind1.Floor"]
     decided, detached = "Decision", "Detached"
+    options = []
 
     def __init__(self, wrapper=()):
         self.wrapper = list(wrapper)
@@ -187,13 +198,14 @@ class Floor(_OwnBus):
 
     def start(self):
         env = self._start_bus()
-        self._spawn([stormlib.bench_program("phonebind-floor")], env, stdout=subprocess.PIPE)
+        self._spawn([stormlib.bench_program("phonebind-floor")] + self.options, env,
+                    stdout=subprocess.PIPE)
         if self.proc.stdout.readline().strip() != b"ready":
             raise RuntimeError(f"the floor did not start: see {self.log_path}")
 
     def create(self, i):
         serial = self.serials.setdefault(i, f"FLOOR{os.getpid() % 10000:04d}X{i:05d}")
-        syspath = self.testbed.add_phone(serial=serial)
+        syspath = add_phone(self.testbed, serial)
         return syspath, syspath
 
     def keys(self, lines, phase):
@@ -204,3 +216,10 @@ class Floor(_OwnBus):
             super().stop()
         finally:
             self.proc.stdout.close()
+
+
+class Floor2(Floor):
+    """The floor with phonebindd's two signals per phone (Attached, then
+    Decision): what the contract's shape costs by itself."""
+    name = "floor2"
+    options = ["--attached"]

@@ -10,7 +10,9 @@ whose statement was on the wire when the primary died; no other error, no
 dropped connection, no request past the timeout); every 503 and 500
 carries Retry-After and a JSON error; no request sent and answered within the outage is 201;
 the outage did give 503s; every claim answered 201, before or after, is
-bound to its owner on the promoted standby.
+bound to its owner on the promoted standby; each instance's log says once
+that it lost the database and once that it has it again, and never shows
+the password.
 
 Faults tried: the primary killed under load, then the new primary found
 by itself."""
@@ -87,6 +89,12 @@ class Failover(unittest.TestCase):
         http = self.registries[0].http()
         for a in won:
             self.assertEqual(claimload.status_of(http, a.terminal, a.token), "bound-to-you", a)
+        for registry in self.registries:
+            log = registry.read_log()
+            self.assertNotIn(self.cluster.password, log)
+            # said once each, however many connections and requests failed
+            self.assertEqual(log.count("connection lost"), 1, log)
+            self.assertEqual(log.count("connected again"), 1, log)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ class Failover(unittest.TestCase):
         targets = [(f"r{i + 1}", r.port) for i, r in enumerate(self.registries)]
         load = claimload.ClaimLoad(targets, tokens,
                                    lambda w, n: f"usb:18d1:FO{w}N{n:06d}").start()
-        load.wait_for(lambda a: sum(x.status == 201 for x in a) >= 40 and load.now() > 0.5, 30,
-                      "claims before")
+        load.wait_for(lambda a: sum(x.status == 201 for x in a) >= 40 and load.now() > 0.5,
+                      30 * pbtest.slowdown(), "claims before")
         self.cluster.primary.kill()
         killed_at = load.now()  # every process of it gone
         time.sleep(OUTAGE)
@@ -57,7 +57,8 @@ class Failover(unittest.TestCase):
         def recovered(answers):
             return all(any(a.target == name and a.status == 201 and a.sent > promoting_at
                            for a in answers) for name, _ in targets)
-        load.wait_for(recovered, 30, "201s from both instances after the promotion")
+        load.wait_for(recovered, 30 * pbtest.slowdown(),
+                      "201s from both instances after the promotion")
         time.sleep(0.3)
         answers = load.stop()
         print(f"answers: {claimload.summary(answers)}; primary killed at {killed_at:.2f} s, "

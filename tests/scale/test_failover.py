@@ -25,7 +25,7 @@ import pbtest
 import pgcluster
 
 WORKERS = 4
-OUTAGE = 1.5
+OUTAGE = 1.5 * pbtest.slowdown()  # long enough for claims to be answered within it
 
 
 @unittest.skipIf(pgcluster.available(), pgcluster.available())

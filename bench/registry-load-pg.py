@@ -9,7 +9,9 @@ the connections shared out. In the same run, in alternating rounds:
   same SQL as server/'s PostgreSQL backend) over as many connections as the
   registries held to the database: the database's own ceiling for them;
 - nginx answering a fixed body with as many workers as instances: the
-  ceiling of an HTTP server here, as registry-load uses it.
+  ceiling of an HTTP server here, as registry-load uses it;
+- the lookups again through HAProxy in front of the instances, as a
+  deployment runs them (one wrk, one address).
 
 Reports medians, the ratios of the medians (claims ÷ pgbench, lookups ÷
 nginx, two instances ÷ one) and the machine. PostgreSQL runs alone (no
@@ -24,6 +26,7 @@ import threading
 import time
 
 import benchlib
+import haproxy
 import pbtest
 import pgcluster
 import pgtest
@@ -155,6 +158,7 @@ def run(instances, duration, connections, rounds, cluster, tmp):
     server = cluster.primary
     registries = start_registries(tmp, cluster.uri(), instances)
     nginx, nginx_url = start_nginx(tmp.path, instances)
+    lb = haproxy.HaProxy(tmp, [r.port for r in registries], name=f"bench{instances}").start()
     figures = Rounds(instances, duration)
     database = {"database": lambda: tree(server.pid())}
     at_registry = dict(database, registry=lambda: [r.proc.pid for r in registries])
@@ -170,6 +174,9 @@ def run(instances, duration, connections, rounds, cluster, tmp):
                 db_connections = max(db_connections, registry_connections(server))
             figures.step("nginx", {"nginx": lambda: tree(nginx.pid)},
                          lambda: wrk(nginx_url, "lookup.lua", duration, token, connections))
+            # as a deployment has it: one address, HAProxy spreading the load
+            figures.step("lookup_via_haproxy", dict(at_registry, haproxy=lambda: [lb.proc.pid]),
+                         lambda: wrk(lb.url, "lookup.lua", duration, token, connections))
             # The statements over the registries' own connections, and over
             # as many as wrk keeps requests in flight (the registry
             # pipelines those over its few: the database sees them all)
@@ -179,6 +186,7 @@ def run(instances, duration, connections, rounds, cluster, tmp):
                                  lambda: pgbench(server, f"{kind}.sql", duration, clients,
                                                  variables))
     finally:
+        lb.stop()
         for registry in registries:
             registry.stop()
         nginx.terminate()

@@ -446,6 +446,7 @@ static void test_detached_is_not_renewed(void **state)
   renewer_set_ttl(w->renewer, 30);
   fake_store_put("usb:18d1:UNPLUG");
   attach(w, "1-1", "UNPLUG", "2");
+  run_until_call(w, 0); /* the confirmation comes after the Decision */
   fake_answer(last_call(FAKE_CLAIM), 200, REGISTRY_STATUS_NONE);
   assert_true(renewer_next_wake_us(w->renewer) != UINT64_MAX);
   detach(w, "1-1");

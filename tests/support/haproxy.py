@@ -108,9 +108,17 @@ class HaProxy:
             self.wait_states({name: "UP" for name in self.server_names()}, timeout)
         return self
 
-    def _listening(self):
+    def _alive(self):
         if self.proc.poll() is not None:
             raise RuntimeError(f"haproxy exited with {self.proc.returncode}: {self.read_log()}")
+
+    def _listening(self):
+        """Its stats socket is there and its port accepts. (The port alone
+        could be another process's that took it first: then HAProxy exits,
+        and _alive says so.)"""
+        self._alive()
+        if not os.path.exists(self.stats_path):
+            return False
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                 return True
@@ -145,6 +153,7 @@ class HaProxy:
     def wait_states(self, wanted, timeout=10.0):
         """Until every named instance is in the wanted state."""
         def reached():
+            self._alive()
             now = self.states()
             return all(now.get(name) == state for name, state in wanted.items())
         pbtest.wait_until(reached, timeout, interval=0.05,

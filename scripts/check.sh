@@ -35,7 +35,7 @@ if [ "${1:-}" = "--valgrind" ]; then
   cmake -S . -B build-valgrind -DPHONEBIND_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-valgrind -j "$jobs" -- --no-print-directory >/dev/null
   echo "==> unit tests under memcheck"
-  ctest --test-dir build-valgrind -L unit -j "$jobs" --output-on-failure \
+  ctest --test-dir build-valgrind -L unit -j "$jobs" --output-on-failure --timeout 900 \
     -T memcheck --overwrite MemoryCheckCommandOptions="--error-exitcode=99 --leak-check=full \
 --errors-for-leak-kinds=definite --show-leak-kinds=definite"
   echo "==> integration tests: daemon and registry under memcheck"

@@ -12,6 +12,7 @@ PACKAGES="
   libmtp-common
   python3 python3-gi python3-dbus python3-dbusmock
   dbus sqlite3 curl postgresql systemd udev polkitd
+  iproute2
   scdoc man-db debhelper dpkg-dev fakeroot lintian
   wrk nginx-light hyperfine strace valgrind openssl
   haproxy

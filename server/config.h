@@ -22,6 +22,9 @@ struct registry_config {
 /* Fills config from argv (and the --config file it names). Returns 0, 1
  * when --help or --version was answered, or -1 after printing an error. */
 int registry_config_parse(int argc, char **argv, struct registry_config *config);
+/* The same, allowing a subcommand: its words start at argv[*args_at]
+ * (getopt moves them after the options, wherever they stood). */
+int registry_config_parse_args(int argc, char **argv, struct registry_config *config, int *args_at);
 void registry_config_clear(struct registry_config *config);
 
 /* "90d", "12h", "30m", "45s", plain seconds or "0": 0, or -EINVAL /

@@ -76,6 +76,7 @@ struct exchange {
   uint8_t token_hash[HASH_SHA256_LEN]; /* the Bearer token's */
   char account[ACCOUNT_ID_MAX];        /* once authenticated */
   char token_hex[2 * 32 + 1];          /* a new account's token */
+  uint64_t cache_generation;           /* the account cache's, before asking the backend */
   void (*authenticated)(struct exchange *ex);
 };
 
@@ -91,7 +92,7 @@ static const char *http_date(void)
   static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   static __thread time_t formatted_at;
-  static __thread char date[32];
+  static __thread char date[80]; /* 29 used; room for what gcc cannot rule out */
   time_t now = time(NULL);
   struct tm tm;
 
@@ -210,7 +211,7 @@ static void on_account_found(const struct backend_result *result, void *userdata
     send_error(ex, 401, "unauthorized", "unknown token");
     return;
   }
-  account_cache_put(ex->registry->accounts, ex->token_hash, result->account);
+  account_cache_put(ex->registry->accounts, ex->token_hash, result->account, ex->cache_generation);
   snprintf(ex->account, sizeof ex->account, "%s", result->account);
   ex->authenticated(ex);
 }
@@ -228,6 +229,7 @@ static void authenticate(struct exchange *ex, void (*then)(struct exchange *ex))
   }
   hash_sha256(token, strlen(token), ex->token_hash);
   ex->authenticated = then;
+  ex->cache_generation = account_cache_generation(ex->registry->accounts);
   if (account_cache_get(ex->registry->accounts, ex->token_hash, ex->account)) {
     then(ex);
     return;
@@ -253,7 +255,8 @@ static void handle_create_account(struct exchange *ex)
   uint8_t token[32], token_hash[HASH_SHA256_LEN];
   struct backend_result failed = {0};
 
-  if (throttled(ex, throttle_account_creation(ex->registry, ex->req)) || check_body(ex, 1) < 0)
+  if (throttled(ex, throttle_account_creation(ex->registry->throttle, ex->req)) ||
+      check_body(ex, 1) < 0)
     return;
   failed.error = hash_random_bytes(token, sizeof token);
   if (failed.error < 0) {
@@ -338,7 +341,7 @@ static void run_terminal_request(struct exchange *ex)
   struct backend *backend = ex->registry->backend;
   const uint8_t *hash = ex->terminal_hash;
 
-  if (throttled(ex, throttle_terminal_call(ex->registry, ex->account)))
+  if (throttled(ex, throttle_terminal_call(ex->registry->throttle, ex->account)))
     return;
   if (ex->route == ROUTE_TERMINAL)
     backend->ops->lookup(backend, CALL_OF(ex, on_lookup), hash, ex->account);

@@ -15,7 +15,7 @@
 
 struct account_cache;
 struct hash_hmac_key;
-struct rate_limit;
+struct throttle;
 struct tls;
 
 struct registry {
@@ -23,10 +23,9 @@ struct registry {
   struct account_cache *accounts;     /* tokens already authenticated */
   struct hash_hmac_key *terminal_mac; /* keys the hashes of terminal identifiers */
   struct tls *tls;                    /* NULL: plain HTTP */
-  struct rate_limit *account_rate;    /* rate-accounts, by client address (throttle.h) */
-  struct rate_limit *request_rate;    /* rate-requests, by account */
-  unsigned connections_per_thread;    /* max-connections shared out */
   uint64_t binding_ttl_s;             /* told by /v1/info; 0: bindings never lapse */
+  struct throttle *throttle;          /* rate-accounts, rate-requests (throttle.h) */
+  unsigned connections_per_thread;    /* max-connections shared out */
 };
 
 /* Sets limits and timeouts and installs the request handler. */

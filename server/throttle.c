@@ -3,12 +3,13 @@
 
 #include "config.h"
 #include "connections.h"
-#include "http.h"
 #include "rate_limit.h"
+#include "xalloc.h"
 
 #include <event2/http.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -24,21 +25,31 @@ static double monotonic_seconds(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void throttle_open(struct registry *registry, const struct registry_config *config)
+struct throttle {
+  struct rate_limit *accounts; /* rate-accounts, by client address; NULL: none */
+  struct rate_limit *requests; /* rate-requests, by account */
+};
+
+struct throttle *throttle_new(const struct registry_config *config,
+                              unsigned *out_connections_per_thread)
 {
+  struct throttle *throttle = xcalloc(1, sizeof *throttle);
   unsigned threads = config->threads > 0 ? (unsigned)config->threads : 1;
 
-  registry->account_rate = rate_limit_new(config->rate_accounts, RATE_SLOTS);
-  registry->request_rate = rate_limit_new(config->rate_requests, RATE_SLOTS);
-  registry->connections_per_thread = (config->max_connections + threads - 1) / threads;
+  throttle->accounts = rate_limit_new(config->rate_accounts, RATE_SLOTS);
+  throttle->requests = rate_limit_new(config->rate_requests, RATE_SLOTS);
+  *out_connections_per_thread = (config->max_connections + threads - 1) / threads;
   connections_reserve_fds(config->max_connections);
+  return throttle;
 }
 
-void throttle_close(struct registry *registry)
+void throttle_free(struct throttle *throttle)
 {
-  rate_limit_free(registry->account_rate);
-  rate_limit_free(registry->request_rate);
-  registry->account_rate = registry->request_rate = NULL;
+  if (!throttle)
+    return;
+  rate_limit_free(throttle->accounts);
+  rate_limit_free(throttle->requests);
+  free(throttle);
 }
 
 /* The client's address as a key: an IPv4 address, an IPv6 /64 (an
@@ -68,18 +79,18 @@ static size_t address_key(struct evhttp_request *req, uint8_t key[9])
   return 1;
 }
 
-unsigned throttle_account_creation(struct registry *registry, struct evhttp_request *req)
+unsigned throttle_account_creation(struct throttle *throttle, struct evhttp_request *req)
 {
   uint8_t key[9];
   size_t len;
 
-  if (!registry->account_rate)
+  if (!throttle->accounts)
     return 0;
   len = address_key(req, key);
-  return rate_limit_take(registry->account_rate, key, len, monotonic_seconds());
+  return rate_limit_take(throttle->accounts, key, len, monotonic_seconds());
 }
 
-unsigned throttle_terminal_call(struct registry *registry, const char *account)
+unsigned throttle_terminal_call(struct throttle *throttle, const char *account)
 {
-  return rate_limit_take(registry->request_rate, account, strlen(account), monotonic_seconds());
+  return rate_limit_take(throttle->requests, account, strlen(account), monotonic_seconds());
 }

@@ -6,14 +6,16 @@
 #pragma once
 
 struct evhttp_request;
-struct registry;
 struct registry_config;
+struct throttle;
 
-/* Sets registry's limits from config. */
-void throttle_open(struct registry *registry, const struct registry_config *config);
-void throttle_close(struct registry *registry);
+/* The limits config sets, and the connection cap shared out among its
+ * threads (*out_connections_per_thread). */
+struct throttle *throttle_new(const struct registry_config *config,
+                              unsigned *out_connections_per_thread);
+void throttle_free(struct throttle *throttle);
 
 /* Takes one of the limit's tokens for this request: 0 when it may go on,
  * else the seconds for its 429's Retry-After. */
-unsigned throttle_account_creation(struct registry *registry, struct evhttp_request *req);
-unsigned throttle_terminal_call(struct registry *registry, const char *account);
+unsigned throttle_account_creation(struct throttle *throttle, struct evhttp_request *req);
+unsigned throttle_terminal_call(struct throttle *throttle, const char *account);

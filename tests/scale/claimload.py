@@ -11,7 +11,7 @@ import pbtest
 
 # A request that takes longer than this is a hang: the registry must
 # answer (201, or 503 when it cannot reach the database) well before.
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0 * pbtest.slowdown()
 
 
 class Answer:

@@ -69,6 +69,8 @@ def binary():
 class HaProxy:
     def __init__(self, tmp, backend_ports, port=None, threads=1, retry_after=1, name="lb"):
         self.tmp = tmp
+        # as pbtest.Registry: a port we picked and lost is picked again
+        self.port_given = port is not None
         self.port = port or pbtest.free_port()
         self.backend_ports = list(backend_ports)
         self.threads, self.retry_after = threads, retry_after
@@ -95,25 +97,52 @@ class HaProxy:
                                   retry_after=self.retry_after, servers=servers))
 
     def start(self, wait_up=True, timeout=10.0):
+        for _ in range(5):
+            if self._start_once(timeout):
+                break
+            self.port = pbtest.free_port()
+        else:
+            raise RuntimeError("haproxy: every port picked was taken first: " + self.read_log())
+        if wait_up:
+            self.wait_states({name: "UP" for name in self.server_names()}, timeout)
+        return self
+
+    def _start_once(self, timeout):
+        """True once it listens; False when another program took the port
+        picked before HAProxy could bind it."""
         self.write_config()
         check = subprocess.run([binary(), "-c", "-q", "-f", self.config_path],
                                capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"haproxy rejects its configuration: {check.stderr}")
         self.log = open(self.log_path, "ab")
+        self.log_offset = self.log.tell()
         self.proc = subprocess.Popen([binary(), "-db", "-f", self.config_path],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        pbtest.wait_until(self._listening, timeout, what="haproxy listening")
-        if wait_up:
-            self.wait_states({name: "UP" for name in self.server_names()}, timeout)
-        return self
+        if pbtest.wait_until(self._listening, timeout, what="haproxy listening") == "taken":
+            self.proc.wait()
+            self.log.close()
+            return False
+        pbtest.wait_until(self._stats_ready, timeout, what="haproxy's stats socket")
+        self.port_given = True  # a restart keeps it
+        return True
 
     def _listening(self):
+        """HAProxy itself holds the port (a connection accepted there may
+        be another program's)."""
+        if self.proc.poll() is not None:
+            if not self.port_given and pbtest.address_in_use(self.read_log(since_start=True)):
+                return "taken"
+            raise RuntimeError(f"haproxy exited with {self.proc.returncode}: {self.read_log()}")
+        return pbtest.listens_on(self.proc.pid, self.port)
+
+    def _stats_ready(self):
+        """HAProxy binds the frontend's port and the stats socket one after
+        the other: a port that accepts says nothing of the socket yet."""
         if self.proc.poll() is not None:
             raise RuntimeError(f"haproxy exited with {self.proc.returncode}: {self.read_log()}")
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
+            return self.command("show info").startswith("Name:")
         except OSError:
             return False
 
@@ -144,15 +173,23 @@ class HaProxy:
 
     def wait_states(self, wanted, timeout=10.0):
         """Until every named instance is in the wanted state."""
-        def reached():
-            now = self.states()
-            return all(now.get(name) == state for name, state in wanted.items())
-        pbtest.wait_until(reached, timeout, interval=0.05,
-                          what=f"haproxy states {wanted} (now {self.states()})")
+        seen = {}
 
-    def read_log(self):
+        def reached():
+            seen.clear()
+            seen.update(self.states())
+            return all(seen.get(name) == state for name, state in wanted.items())
+        try:
+            pbtest.wait_until(reached, timeout, interval=0.05, what=f"haproxy states {wanted}")
+        except TimeoutError as error:
+            # the states at the end, not when the wait began
+            raise TimeoutError(f"{error} (last seen {seen})") from None
+
+    def read_log(self, since_start=False):
         try:
             with open(self.log_path, "rb") as f:
+                if since_start:
+                    f.seek(self.log_offset)
                 return f.read().decode(errors="replace")
         except OSError:
             return ""

@@ -11,6 +11,10 @@ Faults tried:
   unknown token is still 401, not a 429 that would tell it apart;
 - more idle connections than max-connections: the one over waits
   unanswered until one closes, then is answered;
+- connections that end every way (closed at once, junk, a 400 that
+  closes, half a request cut off, keep-alive closed by the client) each
+  give their place back: a count that leaked would leave the listener
+  resting for good under max-connections 2;
 - a flood of connections under a low `ulimit -n` (prlimit): accept()
   fails with EMFILE; the registry must not spin (its CPU time over 2 s
   stays low), must say so once, and must serve again after;
@@ -106,6 +110,33 @@ class Limits(unittest.TestCase):
         over.settimeout(5)
         self.assertTrue(over.recv(100).startswith(b"HTTP/1.1 200"))
         for s in idle + [over]:
+            s.close()
+
+    def test_every_way_a_connection_ends_frees_its_place(self):
+        self.start("--max-connections", "2")
+        port = self.registry.port
+        endings = [b"", b"junk\r\n\r\n", b"GET /healthz HTTP/1.1\r\nContent-Length: 1\r\n"
+                   b"Content-Length: 2\r\n\r\nab", b"PUT /v1/terminals/usb:18d1:X1/binding HTTP/1.1\r\n"
+                   b"Content-Length: 100\r\n\r\n{", b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"]
+        for _ in range(5):
+            for ending in endings:
+                with socket.create_connection(("127.0.0.1", port), 5) as s:
+                    s.sendall(ending)
+                    s.settimeout(0.2)
+                    try:
+                        s.recv(4096)
+                    except socket.timeout:
+                        pass
+        http = self.registry.http(timeout=5)
+        for _ in range(2):  # each on a connection of its own, both places free again
+            pbtest.wait_until(lambda: http.request("GET", "/healthz")[0] == 200, timeout=5,
+                              what="a free place")
+        both = [socket.create_connection(("127.0.0.1", port), 5) for _ in range(2)]
+        for s in both:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for s in both:
+            s.settimeout(5)
+            self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 200"))
             s.close()
 
     def test_out_of_file_descriptors_does_not_spin(self):

@@ -473,8 +473,6 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
 
   decide_step(&terminal->state, input, &out);
   follow_renewal(terminal, input);
-  if (out.actions & ACTION_RECORD_LOCAL)
-    record_local(terminal);
   if (out.actions & ACTION_DROP_LOCAL)
     drop_local(terminal);
   if (out.actions & ACTION_RESET_BACKOFF)
@@ -483,6 +481,11 @@ static void terminal_feed(struct terminal *terminal, enum decide_input input)
     evtimer_del(terminal->retry_timer);
   if (out.announce)
     announce(terminal);
+  /* After the Decision: a new binding's row (an insert, 30k instructions
+   * and two writes) is no part of it; lost in a crash just then, the next
+   * attach asks the registry and finds the phone ours ("restored"). */
+  if (out.actions & ACTION_RECORD_LOCAL)
+    record_local(terminal);
   if (out.actions & ACTION_SCHEDULE_RETRY)
     schedule_retry(terminal);
   if (out.actions & ACTION_RELEASE)

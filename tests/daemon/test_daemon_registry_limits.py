@@ -45,7 +45,9 @@ class ThrottledAccount(unittest.TestCase):
                                                      timeout=10 * pbtest.slowdown())
         waited = time.monotonic() - started
         self.assertEqual(decision[2:], ("connect", "new-binding"))
-        self.assertEqual(first, ("pending", "registry-unreachable"))
+        # pending while it waited, unless (under memcheck) the daemon's start
+        # outlasted Retry-After and the account was in before the phone
+        self.assertIn(first, (("pending", "registry-unreachable"), ("connect", "new-binding")))
         self.assertGreaterEqual(waited, 1.5, "asked again before Retry-After")
         log = self.scene.registry.read_log()
         self.assertEqual(log.count("/v1/accounts -> 429") - refused_before, 1, log)

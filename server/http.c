@@ -18,10 +18,11 @@
 #include <strings.h>
 #include <time.h>
 
-static const char *const status_names[] = {
-  [BINDING_UNBOUND] = "unbound",
-  [BINDING_BOUND_TO_YOU] = "bound-to-you",
-  [BINDING_BOUND_TO_OTHER] = "bound-to-other",
+/* A lookup's whole answer by status: no printf on the hottest route. */
+static const char *const status_bodies[] = {
+  [BINDING_UNBOUND] = "{\"status\":\"unbound\"}\n",
+  [BINDING_BOUND_TO_YOU] = "{\"status\":\"bound-to-you\"}\n",
+  [BINDING_BOUND_TO_OTHER] = "{\"status\":\"bound-to-other\"}\n",
 };
 
 static double monotonic_seconds(void)
@@ -109,6 +110,14 @@ static void send_json(struct exchange *ex, int status, const char *fmt, ...)
   va_start(ap, fmt);
   evbuffer_add_vprintf(evhttp_request_get_output_buffer(ex->req), fmt, ap);
   va_end(ap);
+  send_reply(ex, status, "application/json", NULL);
+}
+
+/* A body that is a constant string: referenced, not formatted or copied
+ * (vsnprintf was a ninth of a lookup's instructions). */
+static void send_json_constant(struct exchange *ex, int status, const char *body)
+{
+  evbuffer_add_reference(evhttp_request_get_output_buffer(ex->req), body, strlen(body), NULL, NULL);
   send_reply(ex, status, "application/json", NULL);
 }
 
@@ -211,7 +220,7 @@ static void handle_lookup(struct exchange *ex, struct registry *registry, const 
   if (r < 0)
     send_backend_error(ex, r);
   else
-    send_json(ex, 200, "{\"status\":\"%s\"}\n", status_names[status]);
+    send_json_constant(ex, 200, status_bodies[status]);
 }
 
 static void send_stale(struct exchange *ex, uint64_t stored)
@@ -260,11 +269,12 @@ static void handle_claim(struct exchange *ex, struct registry *registry, const u
   if (result == CLAIM_STALE)
     send_stale(ex, stored);
   else if (result == CLAIM_CONFLICT)
-    send_json(ex, 409,
-              "{\"status\":\"bound-to-other\",\"error\":\"bound-to-other\","
-              "\"message\":\"the terminal is bound to another client\"}\n");
+    send_json_constant(ex, 409,
+                       "{\"status\":\"bound-to-other\",\"error\":\"bound-to-other\","
+                       "\"message\":\"the terminal is bound to another client\"}\n");
   else
-    send_json(ex, result == CLAIM_BOUND_NOW ? 201 : 200, "{\"status\":\"bound-to-you\"}\n");
+    send_json_constant(ex, result == CLAIM_BOUND_NOW ? 201 : 200,
+                       "{\"status\":\"bound-to-you\"}\n");
 }
 
 static void handle_release(struct exchange *ex, struct registry *registry, const uint8_t *hash,

@@ -6,80 +6,22 @@ the same run, nginx answering a fixed JSON body with as many workers, as the
 ceiling of an HTTP server on this machine, in alternating rounds. Reports
 medians and the ratio of the medians."""
 import argparse
-import os
-import re
-import subprocess
 import sys
 
 import benchlib
 import pbtest
+from httpload import start_nginx, wrk
 
 BENCH = "registry-load"
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-NGINX_CONF = """
-worker_processes {workers};
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir};
-  proxy_temp_path {dir};
-  fastcgi_temp_path {dir};
-  uwsgi_temp_path {dir};
-  scgi_temp_path {dir};
-  server {{
-    listen 127.0.0.1:{port} reuseport;
-    location / {{
-      default_type application/json;
-      return 200 '{{"status":"unbound"}}\\n';
-    }}
-  }}
-}}
-"""
-
-
-def wrk(url, script, duration, token, connections):
-    env = dict(os.environ, PHONEBIND_TOKEN=token or "")
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
-                          "-s", os.path.join(HERE, script), url],
-                         capture_output=True, text=True, env=env, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
-    lat = {}
-    for p in ("50", "99"):
-        m = re.search(rf"^\s+{p}%\s+([0-9.]+)(us|ms|s)\s*$", out, re.M)
-        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-        lat[p] = float(m.group(1)) * scale
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, lat, int(non2xx.group(1)) if non2xx else 0
-
-
-def start_nginx(tmp, workers):
-    port = pbtest.free_port()
-    conf = os.path.join(tmp, f"nginx-{workers}.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(workers=workers, dir=tmp, port=port))
-    proc = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], stderr=subprocess.DEVNULL)
-    http = pbtest.Http(port, timeout=1)
-    pbtest.wait_until(lambda: _ok(http), what="nginx")
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def _ok(http):
-    try:
-        return http.request("GET", "/")[0] == 200
-    except OSError:
-        return False
 
 
 def run(threads, duration, connections, rounds):
     """Alternates registry and nginx rounds so that both see the same
     machine; reports the medians and the ratio of the medians."""
     tmp = pbtest.TempDir(prefix="phonebind-bench-")
-    registry = pbtest.Registry(tmp, extra_args=["--threads", str(threads),
-                                                "--log-level", "error"]).start()
+    # no rate-requests: one token's throughput is what is measured
+    registry = pbtest.Registry(tmp, extra_args=["--threads", str(threads), "--log-level", "error",
+                                                "--rate-requests", "0"]).start()
     nginx, nginx_url = start_nginx(tmp.path, threads)
     samples = {"lookup": [], "claim": [], "nginx": []}
     try:

@@ -3,6 +3,7 @@
 # object per line per figure: {"bench", "metric", "value", "unit"}.
 #
 #   bench/run.sh registry-load [--duration S] [--threads 1,2]
+#   bench/run.sh registry-load-pg [--duration S] [--instances 1,2] [--fsync on|off]
 #   bench/run.sh attach-storm  [--sizes 1,100,1000] [--repeat N]
 #   bench/run.sh idle-check    [--seconds 60]
 #   bench/run.sh peers         [--sizes 1,100,1000] [--rounds 3] [--daemons phonebind,boltd,floor,floor2]
@@ -13,7 +14,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-name=${1:?usage: bench/run.sh registry-load|attach-storm|idle-check|peers [options]}
+name=${1:?usage: bench/run.sh registry-load|registry-load-pg|attach-storm|idle-check|peers [options]}
 shift
 
 ./scripts/deps.sh
@@ -23,7 +24,7 @@ cmake --build build-bench -j "$(nproc)" -- --no-print-directory >/dev/null
 export PHONEBIND_BUILD_DIR="$PWD/build-bench"
 export PYTHONPATH="$PWD/tests/support"
 case "$name" in
-  registry-load|attach-storm|idle-check) ;;
+  registry-load|registry-load-pg|attach-storm|idle-check) ;;
   peers)
     # the peer, for the bench only (not a dependency of the project)
     if [ ! -x /usr/libexec/boltd ]; then

@@ -110,14 +110,6 @@ static bool is_number_key(const char *key)
   return false;
 }
 
-static int set_bool(const char *key, const char *value, bool *out)
-{
-  if (cliconf_parse_bool(value, out) == 0)
-    return 0;
-  log_err("%s must be yes or no, not \"%s\"", key, value);
-  return -EINVAL;
-}
-
 static int config_set(void *settings, const char *key, const char *value)
 {
   struct daemon_config *config = settings;
@@ -137,9 +129,9 @@ static int config_set(void *settings, const char *key, const char *value)
   else if (strcmp(key, "registry-pin") == 0)
     replace(&config->registry_pin, value);
   else if (strcmp(key, "allow-insecure-registry") == 0)
-    return set_bool(key, value, &config->allow_insecure_registry);
+    return cliconf_set_bool(key, value, &config->allow_insecure_registry);
   else if (strcmp(key, "hide-serials") == 0)
-    return set_bool(key, value, &config->hide_serials);
+    return cliconf_set_bool(key, value, &config->hide_serials);
   else if (strcmp(key, "identifier") == 0) {
     if (terminal_id_rule_from_name(value, &config->identifier) < 0) {
       log_err("identifier must be \"serial\" or \"imei\", not \"%s\"", value);

@@ -9,6 +9,7 @@
  *     failure            → pending/registry-unreachable once, retry with backoff
  *     401                → pending/account-refused, retry with backoff
  *   confirm 409          → keep-existing/revoked, drop the local record
+ *   renewal due          → connected and settled: the confirming claim again
  *   Retry                → the checks again, after a claim in flight is answered
  *   Forget               → after any call in flight is answered: release
  *     204/404            → released/forgotten
@@ -242,6 +243,17 @@ static void step_waiting(struct decide_state *state, enum decide_input input,
 static void step_in_phase(struct decide_state *state, enum decide_input input,
                           struct decide_output *out);
 
+/* Renewal is the confirming claim again: 200 says nothing, 409 (the
+ * binding lapsed and another took it) is keep-existing/revoked. */
+static void step_settled(struct decide_state *state, enum decide_input input,
+                         struct decide_output *out)
+{
+  if (input == INPUT_RENEW_DUE && state->decision == DECISION_CONNECT) {
+    state->phase = PHASE_CONFIRMING;
+    out->actions |= ACTION_CLAIM;
+  }
+}
+
 static void step_awaiting_account(struct decide_state *state, enum decide_input input,
                                   struct decide_output *out)
 {
@@ -311,6 +323,7 @@ static void step_in_phase(struct decide_state *state, enum decide_input input,
     step_releasing(state, input, out);
     break;
   case PHASE_SETTLED:
+    step_settled(state, input, out);
     break;
   }
 }

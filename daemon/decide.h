@@ -57,6 +57,7 @@ enum decide_input {
   INPUT_RELEASE_NOT_DONE,    /* the first DELETE certainly did nothing */
   INPUT_RELEASE_UNCONFIRMED, /* the first DELETE's answer was lost */
   INPUT_RELEASE_DROPPED,     /* its account is gone: the new one holds nothing */
+  INPUT_RENEW_DUE,           /* a connected phone's binding is due for renewal (binding-ttl) */
 };
 
 /* Where the terminal stands. */

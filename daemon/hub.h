@@ -13,6 +13,7 @@ struct daemon_config;
 struct handle_key;
 struct registry_client;
 struct releaser;
+struct renewer;
 struct seq_counter;
 struct store;
 struct terminal;
@@ -22,6 +23,7 @@ struct hub {
   struct store *store; /* NULL: degraded, every phone asks the registry */
   struct registry_client *registry;
   struct releaser *releaser;
+  struct renewer *renewer; /* renews connected phones' bindings (binding-ttl) */
   struct seq_counter *seq;
   struct account *account;
   struct bus *bus; /* NULL: nobody listens (tests) */

@@ -22,6 +22,8 @@
 
 #define OUTPUT_MAX 4096
 
+static const struct timeval exit_poll = {0, 20 * 1000};
+
 struct identity_query {
   struct event_base *base;
   pid_t pid;
@@ -46,15 +48,39 @@ static void on_killed_exit(evutil_socket_t pidfd, short events, void *arg)
   close(pidfd);
 }
 
+struct killed {
+  struct event_base *base;
+  pid_t pid;
+};
+
+/* Without a pidfd: asked again every exit_poll until it is gone. */
+static void on_killed_poll(evutil_socket_t fd, short events, void *arg)
+{
+  struct killed *killed = arg;
+
+  (void)fd;
+  (void)events;
+  if (waitpid(killed->pid, NULL, WNOHANG) == 0 &&
+      event_base_once(killed->base, -1, EV_TIMEOUT, on_killed_poll, killed, &exit_poll) == 0)
+    return;
+  free(killed);
+}
+
 static void kill_and_reap_later(struct identity_query *query)
 {
+  struct killed *killed;
+
   kill(-query->pid, SIGKILL);
-  if (query->pidfd < 0 ||
-      event_base_once(query->base, query->pidfd, EV_READ, on_killed_exit, NULL, NULL) < 0) {
-    waitpid(query->pid, NULL, WNOHANG); /* best effort: a zombie at worst */
+  if (query->pidfd >= 0 &&
+      event_base_once(query->base, query->pidfd, EV_READ, on_killed_exit, NULL, NULL) == 0) {
+    query->pidfd = -1; /* the reaper owns it now */
     return;
   }
-  query->pidfd = -1; /* the reaper owns it now */
+  killed = xmalloc(sizeof *killed);
+  *killed = (struct killed){query->base, query->pid};
+  if (waitpid(query->pid, NULL, WNOHANG) != 0 ||
+      event_base_once(query->base, -1, EV_TIMEOUT, on_killed_poll, killed, &exit_poll) < 0)
+    free(killed); /* reaped, or a zombie at worst */
 }
 
 static void query_free(struct identity_query *query)
@@ -125,8 +151,13 @@ static void on_exit_(evutil_socket_t fd, short events, void *arg)
 {
   struct identity_query *query = arg;
 
+  siginfo_t info = {0};
+
   (void)fd;
   (void)events;
+  /* Exited? (Asked without reaping: polled, this runs while it works.) */
+  if (waitid(P_PID, (id_t)query->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+    return;
   /* anything it left behind, while the zombie still holds the group's id */
   kill(-query->pid, SIGKILL);
   if (waitpid(query->pid, &query->status, WNOHANG) != query->pid)
@@ -241,16 +272,23 @@ int identity_helper_run(struct event_base *base, const char *command,
   }
   setpgid(query->pid, query->pid); /* also here: no race with the kill */
   query->pidfd = (int)syscall(SYS_pidfd_open, query->pid, 0);
-  if (query->pidfd < 0) {
+  if (query->pidfd < 0 && errno != ENOSYS) {
     int r = -errno;
     query_free(query);
     return r;
   }
   query->on_output = event_new(base, query->out_fd, EV_READ | EV_PERSIST, on_output, query);
-  query->on_exit = event_new(base, query->pidfd, EV_READ | EV_PERSIST, on_exit_, query);
   query->on_timeout = evtimer_new(base, on_timeout, query);
   event_add(query->on_output, NULL);
-  event_add(query->on_exit, NULL);
+  if (query->pidfd >= 0) {
+    query->on_exit = event_new(base, query->pidfd, EV_READ | EV_PERSIST, on_exit_, query);
+    event_add(query->on_exit, NULL);
+  } else {
+    /* No pidfd_open (a kernel before 5.3, valgrind): the exit polled
+     * while the helper runs, still without a global SIGCHLD handler. */
+    query->on_exit = event_new(base, -1, EV_PERSIST, on_exit_, query);
+    event_add(query->on_exit, &exit_poll);
+  }
   evtimer_add(query->on_timeout, &tv);
   *out_query = query;
   return 0;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "registry_client.h"
 #include "release.h"
+#include "renew.h"
 #include "secret_file.h"
 #include "seq.h"
 #include "store.h"
@@ -40,6 +41,7 @@ struct daemon {
   struct registry_client *registry;
   struct account *account;
   struct releaser *releaser;
+  struct renewer *renewer;
   struct bus *bus;
   struct terminals *terminals;
   struct udev_watch *watch;
@@ -203,6 +205,13 @@ static int build(struct daemon *daemon)
   daemon->account = new_account(daemon);
   registry_client_set_observer(daemon->registry, account_observe, daemon->account);
   daemon->releaser = new_releaser(daemon);
+  daemon->renewer = renewer_new(&(struct renewer_options){
+    .base = daemon->base,
+    .registry = daemon->registry,
+    .clock = &clock_system,
+    .retry_initial_s = config->retry_initial_s,
+    .retry_max_s = config->retry_max_s,
+  });
   return 0;
 }
 
@@ -213,6 +222,7 @@ static struct terminals *new_terminals(struct daemon *daemon)
     .store = daemon->store,
     .registry = daemon->registry,
     .releaser = daemon->releaser,
+    .renewer = daemon->renewer,
     .seq = &daemon->seq,
     .account = daemon->account,
     .bus = daemon->bus,
@@ -222,6 +232,16 @@ static struct terminals *new_terminals(struct daemon *daemon)
   };
 
   return terminals_new(&deps);
+}
+
+/* Resumed from suspend: uevents may have been lost, and the renewal timer
+ * (on the monotonic clock, which stops while the PC sleeps) is late. */
+static void on_resumed(void *userdata)
+{
+  struct daemon *daemon = userdata;
+
+  udev_watch_resumed(daemon->watch);
+  renewer_check(daemon->renewer);
 }
 
 /* The hub and the edges that report to it. */
@@ -245,8 +265,8 @@ static int wire(struct daemon *daemon)
     return r;
   }
   terminals_bus_handlers(daemon->terminals, &bus_handlers);
-  bus_handlers.resumed = udev_watch_resumed;
-  bus_handlers.resumed_userdata = daemon->watch;
+  bus_handlers.resumed = on_resumed;
+  bus_handlers.resumed_userdata = daemon;
   r = bus_serve(daemon->bus, &bus_handlers,
                 &(struct bus_options){.hide_serials = daemon->config.hide_serials});
   if (r < 0)
@@ -269,6 +289,9 @@ static int start(struct daemon *daemon)
     r = account_start(daemon->account,
                       &(struct account_handlers){.changed = terminals_account_changed,
                                                  .userdata = daemon->terminals});
+  if (r == 0)
+    renewer_start(daemon->renewer, &(struct renewer_handlers){.due = terminals_renew_due,
+                                                              .userdata = daemon->terminals});
   if (r == 0) {
     r = udev_watch_enumerate(daemon->watch); /* the monitor already listens: nothing is missed */
     if (r < 0)
@@ -303,6 +326,7 @@ static void stop(struct daemon *daemon)
   struct event *events[] = {daemon->sigterm, daemon->sigint, daemon->sighup, daemon->watchdog};
 
   terminals_free(daemon->terminals);
+  renewer_free(daemon->renewer);
   releaser_free(daemon->releaser);
   udev_watch_free(daemon->watch);
   account_free(daemon->account);

@@ -30,6 +30,8 @@ static bool status_expected(enum registry_call_kind kind, long status)
     return status == 204 || status == 403 || status == 404 || status == 409 || status == 401;
   case REGISTRY_CALL_CREATE_ACCOUNT:
     return status == 201;
+  case REGISTRY_CALL_INFO:
+    return status == 200 || status == 404;
   }
   return false;
 }
@@ -54,6 +56,17 @@ static bool parse_conflict(enum registry_call_kind kind, json_t *json,
   return true;
 }
 
+/* GET /v1/info: {"binding_ttl": seconds, "version": …}; 0 is "never". */
+static bool parse_info(json_t *json, struct registry_answer *answer)
+{
+  json_t *ttl = json_object_get(json, "binding_ttl");
+
+  if (!json_is_integer(ttl) || json_integer_value(ttl) < 0)
+    return false;
+  answer->binding_ttl_s = (uint64_t)json_integer_value(ttl);
+  return true;
+}
+
 /* Fills the JSON-borne parts of an answer; false when the body does not
  * hold what the status promised. json stays referenced by the caller. */
 static bool parse_body(enum registry_call_kind kind, json_t *json, struct registry_answer *answer)
@@ -67,6 +80,8 @@ static bool parse_body(enum registry_call_kind kind, json_t *json, struct regist
     answer->token = json_string_value(json_object_get(json, "token"));
     return answer->account && answer->token;
   }
+  if (kind == REGISTRY_CALL_INFO && answer->http_status == 200)
+    return parse_info(json, answer);
   if (answer->http_status == 409)
     return parse_conflict(kind, json, answer);
   return true;
@@ -74,8 +89,8 @@ static bool parse_body(enum registry_call_kind kind, json_t *json, struct regist
 
 static bool needs_body(enum registry_call_kind kind, long status)
 {
-  return (kind == REGISTRY_CALL_LOOKUP && status == 200) || kind == REGISTRY_CALL_CREATE_ACCOUNT ||
-         status == 409;
+  return ((kind == REGISTRY_CALL_LOOKUP || kind == REGISTRY_CALL_INFO) && status == 200) ||
+         kind == REGISTRY_CALL_CREATE_ACCOUNT || status == 409;
 }
 
 void registry_answer_read(enum registry_call_kind kind, long http_status, const char *body,

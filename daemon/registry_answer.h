@@ -38,6 +38,7 @@ struct registry_answer {
   bool not_done;
   uint64_t stale_seq;     /* claim and release: 409 "stale", the registry's sequence; else 0 */
   unsigned retry_after_s; /* 429 or 503: the registry's Retry-After (seconds); else 0 */
+  uint64_t binding_ttl_s; /* info: how long an unrenewed binding lasts; 0: for ever */
 };
 
 /* Statuses per call when outcome is REGISTRY_ANSWERED:
@@ -46,13 +47,16 @@ struct registry_answer {
  *                   (status BOUND_TO_OTHER) or stale (stale_seq set), 401
  *   release:        204 released, 404 not bound, 403 bound to someone else,
  *                   409 stale (stale_seq set), 401
- *   create_account: 201 (account and token set) */
+ *   create_account: 201 (account and token set)
+ *   info:           200 (binding_ttl_s set), 404 (a registry older than
+ *                   /v1/info, whose bindings never lapse: binding_ttl_s 0) */
 
 enum registry_call_kind {
   REGISTRY_CALL_LOOKUP,
   REGISTRY_CALL_CLAIM,
   REGISTRY_CALL_RELEASE,
   REGISTRY_CALL_CREATE_ACCOUNT,
+  REGISTRY_CALL_INFO,
 };
 
 /* An HTTP answer that arrived (status, body of len bytes, or overflow

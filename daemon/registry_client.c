@@ -29,6 +29,7 @@ enum call_kind {
   CALL_CLAIM = REGISTRY_CALL_CLAIM,
   CALL_RELEASE = REGISTRY_CALL_RELEASE,
   CALL_CREATE_ACCOUNT = REGISTRY_CALL_CREATE_ACCOUNT,
+  CALL_INFO = REGISTRY_CALL_INFO,
 };
 
 struct registry_call {
@@ -46,7 +47,8 @@ struct registry_call {
   char *body;
   size_t body_len;
   bool body_overflow;
-  unsigned retry_after_s; /* from the answer's Retry-After header */
+  unsigned retry_after_s;    /* from the answer's Retry-After header */
+  char why[CURL_ERROR_SIZE]; /* curl's own words for a failure ("certificate has expired") */
   enum { CALL_WAITING, CALL_RUNNING, CALL_FAILED } where;
   TAILQ_ENTRY(registry_call) link;
 };
@@ -172,14 +174,14 @@ static void deliver(struct registry_call *call, CURLcode result)
   } else if (result != CURLE_OK) {
     answer.outcome =
       result == CURLE_WEIRD_SERVER_REPLY ? REGISTRY_BAD_ANSWER : REGISTRY_UNREACHABLE;
-    answer.error = curl_easy_strerror(result);
+    answer.error = call->why[0] ? call->why : curl_easy_strerror(result);
     answer.http_status = 0;
     answer.not_done = never_sent(result);
   } else {
     registry_answer_read((enum registry_call_kind)call->kind, answer.http_status, call->body,
                          call->body_len, false, &answer, &json);
   }
-  if (call->client->observe)
+  if (call->client->observe && call->kind != CALL_INFO)
     call->client->observe(&answer, call->client->observe_userdata);
   call->done(&answer, call->userdata);
   json_decref(json);
@@ -286,7 +288,7 @@ static void on_failed(evutil_socket_t fd, short events, void *arg)
     const struct registry_answer answer = {
       .outcome = REGISTRY_UNREACHABLE, .error = "cannot start the request", .not_done = true};
     list_remove(client, call);
-    if (client->observe)
+    if (client->observe && call->kind != CALL_INFO)
       client->observe(&answer, client->observe_userdata);
     call->done(&answer, call->userdata);
     call_free(call);
@@ -319,6 +321,7 @@ static CURL *easy_new(struct registry_call *call, const char *method, const char
     return NULL;
   curl_easy_setopt(easy, CURLOPT_URL, url);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->why);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
@@ -365,7 +368,7 @@ static int call_prepare(struct registry_call *call)
   call->headers = curl_slist_append(NULL, "Accept: application/json");
   call->headers = curl_slist_append(call->headers, "Content-Type: application/json");
   call->headers = curl_slist_append(call->headers, "Expect:");
-  if (client->token && call->kind != CALL_CREATE_ACCOUNT) {
+  if (client->token && call->kind != CALL_CREATE_ACCOUNT && call->kind != CALL_INFO) {
     _cleanup_free_ char *auth = xasprintf("Authorization: Bearer %s", client->token);
     call->headers = curl_slist_append(call->headers, auth);
   }
@@ -433,6 +436,12 @@ int registry_client_create_account(struct registry_client *client, registry_done
 {
   return call_start(client, CALL_CREATE_ACCOUNT, "POST", "/v1/accounts", 0, done, userdata,
                     out_call);
+}
+
+int registry_client_info(struct registry_client *client, registry_done_fn done, void *userdata,
+                         struct registry_call **out_call)
+{
+  return call_start(client, CALL_INFO, "GET", "/v1/info", 0, done, userdata, out_call);
 }
 
 void registry_call_cancel(struct registry_call *call)

@@ -35,8 +35,9 @@ int registry_client_new(struct event_base *base, const struct registry_client_op
 /* Cancels every outstanding call (their callbacks are not run), then frees. */
 void registry_client_free(struct registry_client *client);
 int registry_client_set_token(struct registry_client *client, const char *token);
-/* Called for every answered or failed call, before its own callback:
- * the one place that sees the registry's health and the token's fate. */
+/* Called for every answered or failed call but info's (which carries no
+ * token), before its own callback: the one place that sees the
+ * registry's health and the token's fate. */
 typedef void (*registry_observe_fn)(const struct registry_answer *answer, void *userdata);
 void registry_client_set_observer(struct registry_client *client, registry_observe_fn observe,
                                   void *userdata);
@@ -53,6 +54,9 @@ int registry_client_release(struct registry_client *client, const char *terminal
                             registry_done_fn done, void *userdata, struct registry_call **out_call);
 int registry_client_create_account(struct registry_client *client, registry_done_fn done,
                                    void *userdata, struct registry_call **out_call);
+/* GET /v1/info: the registry's binding TTL (answer->binding_ttl_s). */
+int registry_client_info(struct registry_client *client, registry_done_fn done, void *userdata,
+                         struct registry_call **out_call);
 
 /* Drops a call whose answer nobody wants any more (the phone went away):
  * its callback is not run. Must not be called after the callback ran. */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "registry_client.h"
 #include "release.h"
+#include "renew.h"
 #include "seq.h"
 #include "store.h"
 #include "untrusted_text.h"
@@ -281,6 +282,7 @@ static void cancel_work(struct terminal *terminal)
 void terminal_free(struct terminal *terminal)
 {
   cancel_work(terminal);
+  renewer_untrack(terminal->hub->renewer, terminal->syspath);
   /* a release goes on without the phone; nobody hears its end */
   if (terminal->kind != TERMINAL_ID_NONE)
     releaser_watch(terminal->hub->releaser, terminal->id, NULL, NULL);
@@ -451,11 +453,26 @@ static void announce(struct terminal *terminal)
   log_info("%s: decision %s (%s)", terminal->handle, decision, reason);
 }
 
+/* A connected phone's binding is renewed while it stays attached: from
+ * an answered claim on, or at once after a lookup found it ours. */
+static void follow_renewal(struct terminal *terminal, enum decide_input input)
+{
+  struct hub *hub = terminal->hub;
+
+  if (terminal->state.decision != DECISION_CONNECT)
+    renewer_untrack(hub->renewer, terminal->syspath);
+  else if (input == INPUT_CLAIM_BOUND || input == INPUT_CLAIM_RENEWED)
+    renewer_track(hub->renewer, terminal->syspath, clock_now_us(hub->clock));
+  else if (input == INPUT_REMOTE_BOUND_TO_YOU)
+    renewer_track(hub->renewer, terminal->syspath, 0);
+}
+
 static void terminal_feed(struct terminal *terminal, enum decide_input input)
 {
   struct decide_output out;
 
   decide_step(&terminal->state, input, &out);
+  follow_renewal(terminal, input);
   if (out.actions & ACTION_DROP_LOCAL)
     drop_local(terminal);
   if (out.actions & ACTION_RESET_BACKOFF)
@@ -507,6 +524,11 @@ void terminal_forget(struct terminal *terminal, bus_done_fn done, void *call)
   terminal->forget_done = done;
   terminal->forget_call = call;
   terminal_feed(terminal, INPUT_FORGET); /* waits for a call in flight */
+}
+
+void terminal_renew(struct terminal *terminal)
+{
+  terminal_feed(terminal, INPUT_RENEW_DUE);
 }
 
 void terminal_kick(struct terminal *terminal)

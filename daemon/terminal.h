@@ -62,6 +62,9 @@ int terminal_retry(struct terminal *terminal);
  * -EBUSY (a Forget is already running or unconfirmed), -ENOKEY
  * (unidentified). */
 void terminal_forget(struct terminal *terminal, bus_done_fn done, void *call);
+/* Its binding is due for renewal: the confirming claim again, if it is
+ * connected and nothing is in flight. */
+void terminal_renew(struct terminal *terminal);
 /* The account changed: a terminal waiting for it, or for a retry, goes now. */
 void terminal_kick(struct terminal *terminal);
 

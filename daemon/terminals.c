@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "release.h"
+#include "renew.h"
 #include "store.h"
 #include "strmap.h"
 #include "terminal.h"
@@ -147,6 +148,17 @@ void terminals_rescan_end(void *userdata)
     if (all[i]->generation < terminals->generation)
       detach(terminals, all[i]);
   free(all);
+}
+
+void terminals_renew_due(const char *syspath, void *userdata)
+{
+  struct terminals *terminals = userdata;
+  struct terminal *terminal = strmap_get(terminals->by_syspath, syspath);
+
+  if (terminal)
+    terminal_renew(terminal);
+  else
+    renewer_untrack(terminals->hub.renewer, syspath);
 }
 
 void terminals_account_changed(void *userdata)

@@ -26,6 +26,9 @@ void terminals_detached(const char *syspath, void *terminals);
 void terminals_rescan_begin(void *terminals);
 void terminals_rescan_end(void *terminals);
 
+/* renewer_handlers: the phone at syspath key is due for renewal */
+void terminals_renew_due(const char *syspath, void *terminals);
+
 /* account_handlers: the id or the state changed */
 void terminals_account_changed(void *terminals);
 

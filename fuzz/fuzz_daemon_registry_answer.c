@@ -3,7 +3,8 @@
  * statuses the registry sends, or any), the rest is the body; each line
  * of the body also goes through the Retry-After reader. Checked: an
  * answered account creation has its account and token, an answered
- * lookup a status, a stale sequence only on a 409. */
+ * lookup a status, a stale sequence only on a 409, a TTL only from an
+ * answered info. */
 #include "fuzz_input.h"
 
 #include "registry_answer.h"
@@ -25,6 +26,8 @@ static void check(enum registry_call_kind kind, const struct registry_answer *an
     abort();
   if (answer->stale_seq && answer->http_status != 409)
     abort();
+  if (answer->binding_ttl_s && (kind != REGISTRY_CALL_INFO || answer->http_status != 200))
+    abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   if (size < 3)
     return 0;
-  kind = (enum registry_call_kind)(data[0] % 4);
+  kind = (enum registry_call_kind)(data[0] % (REGISTRY_CALL_INFO + 1));
   status = data[1] < 200 ? statuses[data[1] % (sizeof statuses / sizeof *statuses)]
                          : (long)data[1] * 4 + data[2] % 4;
   body = fuzz_string(data + 3, size - 3);

@@ -87,7 +87,9 @@ int cliconf_parse(const struct cliconf *conf, int argc, char **argv)
     if (opt != 'c' && conf->set(conf->settings, key, optarg ? optarg : "yes") < 0)
       return -1;
   }
-  if (optind < argc) {
+  if (conf->args_at)
+    *conf->args_at = optind;
+  else if (optind < argc) {
     log_err("unexpected argument \"%s\"", argv[optind]);
     return -1;
   }
@@ -108,5 +110,13 @@ int cliconf_parse_bool(const char *value, bool *out)
       return 0;
     }
   }
+  return -EINVAL;
+}
+
+int cliconf_set_bool(const char *key, const char *value, bool *out)
+{
+  if (cliconf_parse_bool(value, out) == 0)
+    return 0;
+  log_err("%s must be yes or no, not \"%s\"", key, value);
   return -EINVAL;
 }

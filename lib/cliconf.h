@@ -17,6 +17,10 @@ struct cliconf {
   /* Applies one setting; logs and returns -EINVAL when the value is bad. */
   int (*set)(void *settings, const char *key, const char *value);
   void *settings;
+  /* NULL: arguments other than options are an error. Else they are
+   * allowed (a subcommand and its operands), wherever they stand: getopt
+   * moves them, in order, to argv[*args_at] onwards. */
+  int *args_at;
 };
 
 /* 0 when the program should run, 1 when --help or --version was answered,
@@ -31,6 +35,8 @@ const char *cliconf_config_path(const struct cliconf *conf, int argc, char **arg
  * flag given alone (an optional_argument option without its =VALUE)
  * reaches conf->set as "yes". */
 int cliconf_parse_bool(const char *value, bool *out);
+/* The same for the setting named key, logging what is wrong with it. */
+int cliconf_set_bool(const char *key, const char *value, bool *out);
 
 /* Reads the INI file alone (for a reload); 0 or -1 after an error was printed. */
 int cliconf_load_file(const struct cliconf *conf, const char *path);

@@ -2,7 +2,8 @@
 # phonebind demo: the registry on SQLite on a loopback port, shadow accounts,
 # a phone's binding made, queried and refused over HTTP; then two PCs'
 # daemons, each on a private bus, a simulated phone (umockdev) attached, and
-# the decisions as a desktop client on each PC receives them.
+# the decisions as a desktop client on each PC receives them, with the text
+# the desktop notifier (phonebind-notify --print) shows for each.
 # Everything runs in a temporary directory and is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,10 +9,15 @@ PACKAGES="
   libevent-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libjansson-dev
   libsystemd-dev libudev-dev libpq-dev libcmocka-dev
   umockdev libumockdev-dev gir1.2-umockdev-1.0
+  libmtp-common
   python3 python3-gi python3-dbus python3-dbusmock
   dbus sqlite3 curl postgresql systemd udev polkitd
+  iproute2
   scdoc man-db debhelper dpkg-dev fakeroot lintian
-  wrk nginx-light hyperfine strace valgrind
+  wrk nginx-light hyperfine strace valgrind openssl
+  haproxy
+  libglib2.0-dev libnotify-dev
+  xvfb dunst libnotify-bin imagemagick fonts-dejavu-core desktop-file-utils
 "
 
 missing=""

@@ -15,7 +15,8 @@ if [ $# -gt 0 ]; then
 else
   cd "$(dirname "$0")/.."
   if git rev-parse --git-dir >/dev/null 2>&1; then
-    files=$(git ls-files '*.c' '*.h')
+    # tracked and new (not ignored) files: a file about to be added counts
+    files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
   else
     files=$(find lib daemon server ctl tests bench -name '*.[ch]' | sort)
   fi

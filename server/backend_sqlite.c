@@ -7,6 +7,8 @@
  * while the registry runs. */
 #include "account_id.h"
 #include "backend.h"
+#include "backend_admin.h"
+#include "backend_sqlite.h"
 #include "bound_filter.h"
 #include "fence.h"
 #include "log.h"
@@ -23,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define KEY_CHECK_NAME "terminal-key-check"
 #define TOMBSTONE_KEEP_MS (7ULL * 24 * 3600 * 1000) /* the contract: at least a week */
 #define PURGE_EVERY_MS (3600ULL * 1000)
@@ -58,20 +60,13 @@ static const char schema_v2[] =
   "  PRIMARY KEY (terminal_hash, account_id)) WITHOUT ROWID;"
   "CREATE INDEX tombstones_released_at ON tombstones (released_at);";
 
-static const char *const schema_steps[SCHEMA_VERSION + 1] = {[1] = schema_v1, [2] = schema_v2};
+/* Version 3: revocation (phonebind-registry admin revoke): a revoked
+ * account's tokens are refused, its bindings stay until released or
+ * lapsed. */
+static const char schema_v3[] = "ALTER TABLE accounts ADD COLUMN revoked_at INTEGER;";
 
-struct backend_sqlite {
-  struct backend base;
-  char *path;
-  pthread_mutex_t lock; /* guards the connection and every statement */
-  sqlite3 *db;
-  sqlite3_stmt *insert_binding, *renew_binding, *delete_binding, *insert_account;
-  sqlite3_stmt *select_account_id, *select_binding, *select_account;
-  sqlite3_stmt *select_tombstone, *upsert_tombstone, *delete_tombstone, *purge_tombstones;
-  sqlite3_stmt *begin, *commit, *rollback;
-  struct bound_filter *bound; /* lookups of unbound terminals skip the lock */
-  uint64_t purged_at;         /* when old tombstones were last purged */
-};
+static const char *const schema_steps[SCHEMA_VERSION + 1] = {
+  [1] = schema_v1, [2] = schema_v2, [3] = schema_v3};
 
 /* What the fence needs to know of a terminal, for one account. */
 struct fence_state {
@@ -215,19 +210,32 @@ static int select_account_by_hash(sqlite3_stmt *stmt, const uint8_t hash[HASH_SH
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : sqlite_errno(rc);
 }
 
-/* The owner of a terminal: 1 and out_account (and the binding's *out_seq,
- * when asked) set, 0 when unbound. */
+/* The binding of a terminal, lapsed or not: 1 and *out_row, 0 when there
+ * is none. */
 static int select_owner(struct backend_sqlite *be, const uint8_t *terminal_hash,
-                        char out_account[ACCOUNT_ID_MAX], uint64_t *out_seq)
+                        struct owner_row *out_row)
 {
-  return select_account_by_hash(be->select_binding, terminal_hash, out_account, out_seq);
+  sqlite3_stmt *stmt = be->select_binding;
+  int rc;
+
+  sqlite3_bind_blob(stmt, 1, terminal_hash, HASH_SHA256_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    snprintf(out_row->account, ACCOUNT_ID_MAX, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    out_row->seq = seq_from_sql(sqlite3_column_int64(stmt, 1));
+    out_row->renewed_at = (uint64_t)sqlite3_column_int64(stmt, 2);
+  }
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
-static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                         enum binding_status *out_status)
+static int lookup_now(struct backend_sqlite *be, const uint8_t *terminal_hash, const char *account,
+                      enum binding_status *out_status)
 {
-  struct backend_sqlite *be = (struct backend_sqlite *)base;
-  char owner[ACCOUNT_ID_MAX];
+  struct owner_row owner;
   int r;
 
   if (!bound_filter_may_contain(be->bound, terminal_hash)) {
@@ -235,14 +243,15 @@ static int sqlite_lookup(struct backend *base, const uint8_t *terminal_hash, con
     return 0;
   }
   pthread_mutex_lock(&be->lock);
-  r = select_owner(be, terminal_hash, owner, NULL);
+  r = select_owner(be, terminal_hash, &owner);
   pthread_mutex_unlock(&be->lock);
   if (r < 0)
     return r;
-  if (r == 0)
+  if (r == 0 || backend_sqlite_lapsed(be, owner.renewed_at, wall_clock_ms()))
     *out_status = BINDING_UNBOUND;
   else
-    *out_status = strcmp(owner, account) == 0 ? BINDING_BOUND_TO_YOU : BINDING_BOUND_TO_OTHER;
+    *out_status =
+      strcmp(owner.account, account) == 0 ? BINDING_BOUND_TO_YOU : BINDING_BOUND_TO_OTHER;
   return 0;
 }
 
@@ -317,18 +326,17 @@ static void purge_old_tombstones(struct backend_sqlite *be, uint64_t now)
 static int read_fence_state(struct backend_sqlite *be, const uint8_t *terminal_hash,
                             const char *account, struct fence_state *out_state)
 {
-  char owner[ACCOUNT_ID_MAX];
-  uint64_t seq = 0;
+  struct owner_row owner;
   int r = bound_filter_may_contain(be->bound, terminal_hash)
-            ? select_owner(be, terminal_hash, owner, &seq)
+            ? select_owner(be, terminal_hash, &owner)
             : 0;
 
   *out_state = (struct fence_state){.owner = FENCE_UNBOUND};
   if (r < 0)
     return r;
-  if (r == 1 && strcmp(owner, account) == 0) {
+  if (r == 1 && strcmp(owner.account, account) == 0) {
     out_state->owner = FENCE_OURS;
-    out_state->stored = seq;
+    out_state->stored = owner.seq;
     return 0;
   }
   out_state->owner = r == 1 ? FENCE_OTHERS : FENCE_UNBOUND;
@@ -386,6 +394,34 @@ static int apply_fence_write(struct backend_sqlite *be, const uint8_t *terminal_
   return r;
 }
 
+/* Under the lock: a lapsed binding becomes its owner's tombstone, with
+ * its sequence (the fence still holds for that owner's late requests),
+ * and the terminal is unbound for the fence that follows. One
+ * transaction of its own. */
+static int settle_lapsed(struct backend_sqlite *be, const uint8_t *terminal_hash, uint64_t now)
+{
+  struct owner_row owner;
+  int r = be->ttl_ms && bound_filter_may_contain(be->bound, terminal_hash)
+            ? select_owner(be, terminal_hash, &owner)
+            : 0;
+
+  if (r <= 0 || !backend_sqlite_lapsed(be, owner.renewed_at, now))
+    return r < 0 ? r : 0;
+  r = sqlite_errno(step_once(be->begin));
+  if (r == 0)
+    r = run_row(be->upsert_tombstone, terminal_hash, owner.account, now, owner.seq);
+  if (r == 0)
+    r = run_row(be->delete_binding, terminal_hash, NULL, now, 0);
+  if (r == 0)
+    r = sqlite_errno(step_once(be->commit));
+  if (!sqlite3_get_autocommit(be->db))
+    step_once(be->rollback);
+  if (r == 0)
+    log_debug("a binding lapsed (not renewed for %llu ms)",
+              (unsigned long long)(now - owner.renewed_at));
+  return r;
+}
+
 /* Fence check and write under one lock: of racing requests only those the
  * fence lets through write, in the order they take the lock; and of
  * racing claims exactly one finds the terminal unbound (the primary key
@@ -400,7 +436,9 @@ static int fenced_request(struct backend_sqlite *be, bool claim, const uint8_t *
 
   pthread_mutex_lock(&be->lock);
   purge_old_tombstones(be, now);
-  r = read_fence_state(be, terminal_hash, account, &state);
+  r = settle_lapsed(be, terminal_hash, now);
+  if (r == 0)
+    r = read_fence_state(be, terminal_hash, account, &state);
   if (r == 0) {
     *out_answer = claim ? (int)fence_claim(state.owner, state.stored, seq, &w)
                         : (int)fence_release(state.owner, state.stored, seq, &w);
@@ -412,28 +450,41 @@ static int fenced_request(struct backend_sqlite *be, bool claim, const uint8_t *
   return r;
 }
 
-static int sqlite_claim(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                        uint64_t seq, uint64_t now, enum claim_result *out_result,
-                        uint64_t *out_seq)
+/* SQLite answers every request before it returns: the call's loop is
+ * not needed. */
+static void sqlite_lookup(struct backend *base, const struct backend_call *call,
+                          const uint8_t *terminal_hash, const char *account)
 {
-  int answer = 0, r;
+  struct backend_result result = {0};
 
-  r = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq, now, &answer,
-                     out_seq);
-  *out_result = (enum claim_result)answer;
-  return r;
+  result.error = lookup_now((struct backend_sqlite *)base, terminal_hash, account, &result.status);
+  backend_answer(call, &result);
 }
 
-static int sqlite_release(struct backend *base, const uint8_t *terminal_hash, const char *account,
-                          uint64_t seq, uint64_t now, enum release_result *out_result,
-                          uint64_t *out_seq)
+static void sqlite_claim(struct backend *base, const struct backend_call *call,
+                         const uint8_t *terminal_hash, const char *account, uint64_t seq,
+                         uint64_t now)
 {
-  int answer = 0, r;
+  struct backend_result result = {0};
+  int answer = 0;
 
-  r = fenced_request((struct backend_sqlite *)base, false, terminal_hash, account, seq, now,
-                     &answer, out_seq);
-  *out_result = (enum release_result)answer;
-  return r;
+  result.error = fenced_request((struct backend_sqlite *)base, true, terminal_hash, account, seq,
+                                now, &answer, &result.seq);
+  result.claim = (enum claim_result)answer;
+  backend_answer(call, &result);
+}
+
+static void sqlite_release(struct backend *base, const struct backend_call *call,
+                           const uint8_t *terminal_hash, const char *account, uint64_t seq,
+                           uint64_t now)
+{
+  struct backend_result result = {0};
+  int answer = 0;
+
+  result.error = fenced_request((struct backend_sqlite *)base, false, terminal_hash, account, seq,
+                                now, &answer, &result.seq);
+  result.release = (enum release_result)answer;
+  backend_answer(call, &result);
 }
 
 /* 1 when an account with this id exists, 0 when not; under write_lock. */
@@ -453,10 +504,9 @@ static int account_id_taken(struct backend_sqlite *be, const char *account)
 
 /* Seed [0044]: generate an id, check that it is new, regenerate until it
  * is. The write lock makes check and insert one step. */
-static int sqlite_create_account(struct backend *base, const uint8_t *token_hash, uint64_t now,
-                                 char *out_account)
+static int create_account_now(struct backend_sqlite *be, const uint8_t *token_hash, uint64_t now,
+                              char *out_account)
 {
-  struct backend_sqlite *be = (struct backend_sqlite *)base;
   int r = 1;
 
   pthread_mutex_lock(&be->lock);
@@ -479,15 +529,35 @@ static int sqlite_create_account(struct backend *base, const uint8_t *token_hash
   return r;
 }
 
-static int sqlite_find_account(struct backend *base, const uint8_t *token_hash, char *out_account)
+static void sqlite_create_account(struct backend *base, const struct backend_call *call,
+                                  const uint8_t *token_hash, uint64_t now)
+{
+  struct backend_result result = {0};
+
+  result.error = create_account_now((struct backend_sqlite *)base, token_hash, now, result.account);
+  backend_answer(call, &result);
+}
+
+static void sqlite_find_account(struct backend *base, const struct backend_call *call,
+                                const uint8_t *token_hash)
 {
   struct backend_sqlite *be = (struct backend_sqlite *)base;
+  struct backend_result result = {0};
   int r;
 
   pthread_mutex_lock(&be->lock);
-  r = select_account_by_hash(be->select_account, token_hash, out_account, NULL);
+  r = select_account_by_hash(be->select_account, token_hash, result.account, NULL);
   pthread_mutex_unlock(&be->lock);
-  return r;
+  result.error = r < 0 ? r : 0;
+  result.found = r == 1;
+  backend_answer(call, &result);
+}
+
+/* The file is open and locked for the process's life: nothing to check. */
+static void sqlite_health(struct backend *base, const struct backend_call *call)
+{
+  (void)base;
+  backend_answer_error(call, 0);
 }
 
 /* A start-up query of one row and one column: 1 and the statement left
@@ -578,11 +648,12 @@ static const struct {
             "UPDATE bindings SET renewed_at = ?3, seq = ?4"
             " WHERE terminal_hash = ?1 AND account_id = ?2"),
   STATEMENT(delete_binding, "DELETE FROM bindings WHERE terminal_hash = ?1"),
-  STATEMENT(select_binding, "SELECT account_id, seq FROM bindings WHERE terminal_hash = ?1"),
+  STATEMENT(select_binding,
+            "SELECT account_id, seq, renewed_at FROM bindings WHERE terminal_hash = ?1"),
   STATEMENT(insert_account,
             "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)"),
   STATEMENT(select_account_id, "SELECT 1 FROM accounts WHERE id = ?1"),
-  STATEMENT(select_account, "SELECT id FROM accounts WHERE token_hash = ?1"),
+  STATEMENT(select_account, "SELECT id FROM accounts WHERE token_hash = ?1 AND revoked_at IS NULL"),
   STATEMENT(select_tombstone,
             "SELECT seq FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
   STATEMENT(upsert_tombstone,
@@ -684,6 +755,11 @@ static int sqlite_open(const char *path, struct backend **out_backend)
   return 0;
 }
 
+static void sqlite_set_binding_ttl(struct backend *base, uint64_t ttl_ms)
+{
+  ((struct backend_sqlite *)base)->ttl_ms = ttl_ms;
+}
+
 const struct backend_ops backend_sqlite_ops = {
   .scheme = "sqlite",
   .open = sqlite_open,
@@ -693,6 +769,9 @@ const struct backend_ops backend_sqlite_ops = {
   .release = sqlite_release,
   .create_account = sqlite_create_account,
   .find_account = sqlite_find_account,
+  .health = sqlite_health,
+  .set_binding_ttl = sqlite_set_binding_ttl,
+  .admin = &backend_sqlite_admin_ops,
   .read_key_check = sqlite_read_key_check,
   .store_key_check = sqlite_store_key_check,
 };

@@ -20,6 +20,7 @@ static const struct {
                      1u << METHOD_PUT | 1u << METHOD_DELETE},
   [ROUTE_HEALTHZ] = {"/healthz", "GET", 1u << METHOD_GET},
   [ROUTE_METRICS] = {"/metrics", "GET", 1u << METHOD_GET},
+  [ROUTE_INFO] = {"/v1/info", "GET", 1u << METHOD_GET},
 };
 
 static enum route match_fixed(const char *path, size_t len)
@@ -31,6 +32,7 @@ static enum route match_fixed(const char *path, size_t len)
     {"/v1/accounts", ROUTE_ACCOUNTS},
     {"/healthz", ROUTE_HEALTHZ},
     {"/metrics", ROUTE_METRICS},
+    {"/v1/info", ROUTE_INFO},
   };
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strlen(fixed[i].path) == len && memcmp(fixed[i].path, path, len) == 0)

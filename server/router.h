@@ -13,6 +13,7 @@ enum route {
   ROUTE_BINDING,  /* /v1/terminals/{id}/binding */
   ROUTE_HEALTHZ,  /* /healthz */
   ROUTE_METRICS,  /* /metrics */
+  ROUTE_INFO,     /* /v1/info */
   ROUTE_COUNT,
 };
 

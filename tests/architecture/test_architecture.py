@@ -8,8 +8,8 @@ Faults it catches:
 - the decision machine (daemon/decide.c) reaching an I/O header (udev,
   curl, sd-bus, SQLite, libevent, libpq, OpenSSL), directly or through
   another header;
-- lib/ including a program's header; ctl/ including the daemon's or the
-  registry's;
+- lib/ including a program's header; ctl/ and notify/ (clients of the
+  daemon's D-Bus API) including the daemon's or the registry's;
 - an edge of the daemon including the hub (terminal.h, terminals.h,
   hub.h), and struct terminal named outside the hub.
 The checker checks itself first on graphs made up to fail.
@@ -20,7 +20,7 @@ import unittest
 
 SOURCE_DIR = os.environ.get("PHONEBIND_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
-DIRS = ("lib", "daemon", "server", "ctl")
+DIRS = ("lib", "daemon", "server", "ctl", "notify")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 IO_HEADERS = ("libudev.h", "curl/", "systemd/", "sqlite3.h", "event2/", "libpq-fe.h",
               "openssl/")
@@ -136,9 +136,9 @@ class Architecture(unittest.TestCase):
                 if path.startswith("lib/"):
                     self.assertEqual([p for p in local if not p.startswith("lib/")], [],
                                      "lib/ includes a program's header")
-                if path.startswith("ctl/"):
+                if path.startswith(("ctl/", "notify/")):
                     self.assertEqual([p for p in local if p.startswith(("daemon/", "server/"))],
-                                     [], "ctl/ includes the daemon's or the registry's")
+                                     [], "a client includes the daemon's or the registry's")
 
     def test_edges_do_not_know_the_hub(self):
         for path in self.files:

@@ -35,6 +35,18 @@ class BenchSmoke(unittest.TestCase):
         self.assertNotIn("lookup_errors_threads1", figures)
         self.assertNotIn("claim_errors_threads1", figures)
 
+    def test_registry_load_pg(self):
+        figures = run("registry-load-pg.py", "--duration", "1", "--instances", "1",
+                      "--connections", "4", "--rounds", "1", "--fsync", "off")
+        self.assertGreater(figures["lookup_throughput_instances1"], 0)
+        self.assertGreater(figures["claim_throughput_instances1"], 0)
+        self.assertGreater(figures["pgbench_claim_conns4_throughput_instances1"], 0)
+        self.assertIn("claim_vs_pgbench_conns4_ratio_instances1", figures)
+        self.assertGreater(figures["claim_database_cpu_per_request_instances1"], 0)
+        self.assertGreater(figures["pgbench_claim_conns4_database_cpu_per_request_instances1"], 0)
+        self.assertNotIn("lookup_errors_instances1", figures)
+        self.assertNotIn("claim_errors_instances1", figures)
+
     def test_attach_storm(self):
         figures = run("attach-storm.py", "--sizes", "10")
         self.assertIn("known_n10_p50", figures)

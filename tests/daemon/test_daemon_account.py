@@ -11,6 +11,9 @@ Faults tried:
   makes one and the phones are checked again.
 - ResetAccount() of an account that is not refused, and of a configured
   account (NotShadowAccount).
+- A configured account whose token is refused: AccountState "refused",
+  the Account still the configured name, and never a silent shadow
+  account in its place (no shadow account file, none requested).
 - A registry outage with several phones waiting: one warning when it goes,
   one line when it is back, not one per phone and retry.
 """
@@ -116,6 +119,13 @@ class ConfiguredAccount(unittest.TestCase):
         self.assertEqual(self.scene.listener.wait_decision(path)[2:],
                          ("pending", "account-refused"))
         self.assertIn(self.token_file, self.scene.daemon.read_log())
+        self.assertEqual(self.manager_property("AccountState"), "refused")
+        self.assertEqual(self.manager_property("Account"), "pc-lab-7")
+        time.sleep(1.0)  # retries, all refused: still no identity of its own
+        self.assertFalse(os.path.exists(os.path.join(self.scene.daemon.state_dir, "account")))
+        self.assertEqual(self.manager_property("Account"), "pc-lab-7")
+        # the one the test made for the configuration, and no other
+        self.assertEqual(self.scene.registry.read_log().count("created shadow account"), 1)
         with self.assertRaises(dbus.DBusException) as raised:
             self.scene.listener.manager().ResetAccount()
         self.assertEqual(raised.exception.get_dbus_name(),
@@ -127,6 +137,10 @@ class ConfiguredAccount(unittest.TestCase):
         self.scene.daemon.proc.send_signal(1)  # SIGHUP
         self.assertEqual(self.scene.listener.wait_decision(path, count=2)[2:],
                          ("connect", "new-binding"))
+        self.assertEqual(self.manager_property("AccountState"), "ready")
+
+    def manager_property(self, name):
+        return RefusedAccount.manager_property(self, name)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,9 @@ class Throttled(http.server.BaseHTTPRequestHandler):
         self._json(201, {"account": "sa-throttled", "token": "t" * 64})
 
     def do_GET(self):
+        if self.path == "/v1/info":  # the renewer's question, not a terminal call
+            self._json(404, {"error": "not-found", "message": "no such resource"})
+            return
         Throttled.times.append(time.monotonic())
         self._json(429, {"error": "too-many-requests", "message": "slow down"},
                    {"Retry-After": "2"})

@@ -4,7 +4,7 @@
  * remote), every registry answer, failures (pending said once), confirm
  * and revoke, a refused token, a stale claim, the wait for the first
  * account, Forget (after the call in flight, never cutting it short) and
- * each way a release can end, and inputs that make no sense in a phase
+ * each way a release can end, renewal (binding-ttl), and inputs that make no sense in a phase
  * (ignored). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,6 +73,33 @@ static const struct row rows[] = {
    ACTION_SCHEDULE_RETRY, 1},
   {"confirm retry claims again", {INPUT_LOCAL_HIT, INPUT_REMOTE_FAILED, INPUT_RETRY_DUE}, 3,
    DECISION_CONNECT, REASON_KNOWN, false, ACTION_CLAIM, 1},
+  /* renewal (binding-ttl): the confirming claim again, while connected */
+  {"renewal due: a connected phone claims again, says nothing",
+   {INPUT_LOCAL_MISS, INPUT_REMOTE_UNBOUND, INPUT_CLAIM_BOUND, INPUT_RENEW_DUE}, 4,
+   DECISION_CONNECT, REASON_NEW_BINDING, false, ACTION_CLAIM, 1},
+  {"renewal 200 is silent", {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED, INPUT_RENEW_DUE,
+                             INPUT_CLAIM_RENEWED},
+   4, DECISION_CONNECT, REASON_KNOWN, false, ACTION_RESET_BACKOFF, 1},
+  {"renewal 409: lapsed and taken → revoked", {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED,
+                                               INPUT_RENEW_DUE, INPUT_CLAIM_CONFLICT},
+   4, DECISION_KEEP_EXISTING, REASON_REVOKED, true, ACTION_DROP_LOCAL | ACTION_RESET_BACKOFF, 2},
+  {"renewal failure keeps connect, retries silently",
+   {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED, INPUT_RENEW_DUE, INPUT_REMOTE_FAILED}, 4,
+   DECISION_CONNECT, REASON_KNOWN, false, ACTION_SCHEDULE_RETRY, 1},
+  {"renewal 401 → pending/account-refused",
+   {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED, INPUT_RENEW_DUE, INPUT_REMOTE_REFUSED}, 4,
+   DECISION_PENDING, REASON_ACCOUNT_REFUSED, true, ACTION_SCHEDULE_RETRY, 2},
+  {"no renewal while a claim is in flight", {INPUT_LOCAL_HIT, INPUT_RENEW_DUE}, 2,
+   DECISION_CONNECT, REASON_KNOWN, false, 0, 1},
+  {"no renewal of a phone bound elsewhere",
+   {INPUT_LOCAL_MISS, INPUT_REMOTE_BOUND_TO_OTHER, INPUT_RENEW_DUE}, 3,
+   DECISION_KEEP_EXISTING, REASON_BOUND_ELSEWHERE, false, 0, 1},
+  {"no renewal after a Forget", {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED, INPUT_FORGET,
+                                 INPUT_RELEASED, INPUT_RENEW_DUE},
+   5, DECISION_RELEASED, REASON_FORGOTTEN, false, 0, 2},
+  {"no renewal while a release is unconfirmed",
+   {INPUT_LOCAL_HIT, INPUT_CLAIM_RENEWED, INPUT_FORGET, INPUT_RELEASE_UNCONFIRMED,
+    INPUT_RENEW_DUE}, 5, DECISION_PENDING, REASON_RELEASING, false, 0, 2},
   /* a phone that does not trust this PC yet */
   {"not trusted yet: pending/awaiting-trust, asked again", {INPUT_AWAITING_TRUST}, 1,
    DECISION_PENDING, REASON_AWAITING_TRUST, true, ACTION_SCHEDULE_RETRY, 1},

@@ -49,7 +49,8 @@ static void test_known_values(void **state)
   (void)state;
   key_of(&key);
   handle_key_prepare(&key);
-  /* HMAC-SHA256(key 00 01 … 1f, "id:" + the id), its first 8 bytes in hex, as Python's hmac computes them */
+  /* HMAC-SHA256(key 00 01 … 1f, "id:" + the id), its first 8 bytes in hex, as Python's hmac
+   * computes them */
   handle_of_id(&key, "usb:18d1:R58M41ABCDE", out);
   assert_string_equal(out, "e2fd9308e2714faa");
   handle_of_unidentified(&key, "18d1", "/sys/devices/1-4", out);

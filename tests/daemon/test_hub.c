@@ -3,7 +3,8 @@
  * udev's reports and the registry's answers by hand and asserts the exact
  * sequence of what the bus was told. Attach, detach, re-enumeration, the
  * wait for the first account, Forget with a call in flight, retry
- * backoff, a cloned serial, a refused token. */
+ * backoff, a cloned serial, a refused token, renewal of a connected
+ * phone's binding (binding-ttl) until a 409 says it lapsed and was taken. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include "handle.h"
 #include "hub/fakes.h"
 #include "release.h"
+#include "renew.h"
 #include "seq.h"
 #include "terminals.h"
 
@@ -44,6 +46,7 @@ struct world {
   struct handle_key key;
   struct seq_counter seq;
   struct releaser *releaser;
+  struct renewer *renewer;
   struct terminals *terminals;
   struct bus_handlers bus;
 };
@@ -73,6 +76,7 @@ static struct terminals *new_terminals(struct world *w)
     .base = w->base,
     .store = STORE,
     .releaser = w->releaser,
+    .renewer = w->renewer,
     .seq = &w->seq,
     .clock = &fake_clock,
     .handle_key = &w->key,
@@ -98,7 +102,10 @@ static int setup(void **state)
   seq_counter_init(&w->seq, STORE);
   w->releaser = new_releaser(w);
   releaser_set_account(w->releaser, fake_account);
+  w->renewer = renewer_new(&(struct renewer_options){.base = w->base, .clock = &fake_clock});
   w->terminals = new_terminals(w);
+  renewer_start(w->renewer,
+                &(struct renewer_handlers){.due = terminals_renew_due, .userdata = w->terminals});
   terminals_bus_handlers(w->terminals, &w->bus);
   *state = w;
   return 0;
@@ -109,6 +116,7 @@ static int teardown(void **state)
   struct world *w = *state;
 
   terminals_free(w->terminals);
+  renewer_free(w->renewer);
   releaser_free(w->releaser);
   event_base_free(w->base);
   free(w);
@@ -387,6 +395,67 @@ static void test_refused_token(void **state)
                 3);
 }
 
+/* Renewal (binding-ttl 30 s: every 10 s): the confirming claim again,
+ * silent on 200; a 409 (lapsed and taken by another) is keep-existing/
+ * revoked and ends the renewals; a phone not connected is not renewed. */
+static void test_renewal_while_connected(void **state)
+{
+  struct world *w = *state;
+  const char *h = handle(w, "RENEW"), *other = handle(w, "OTHERS");
+  size_t renewal, calls;
+
+  renewer_set_ttl(w->renewer, 30);
+  attach(w, "1-1", "RENEW", "2");
+  fake_answer(last_call(FAKE_LOOKUP), 200, REGISTRY_STATUS_UNBOUND);
+  fake_answer(last_call(FAKE_CLAIM), 201, REGISTRY_STATUS_NONE);
+  attach(w, "1-2", "OTHERS", "3");
+  fake_answer(last_call(FAKE_LOOKUP), 200, REGISTRY_STATUS_BOUND_TO_OTHER);
+  calls = fake_call_count;
+  fake_now_us += 5000000;
+  renewer_check(w->renewer);
+  assert_int_equal(fake_call_count, calls); /* not due yet */
+  fake_now_us += 6000000;
+  renewer_check(w->renewer);
+  renewal = last_call(FAKE_CLAIM);
+  assert_string_equal(fake_calls[renewal].id, "usb:18d1:RENEW");
+  assert_int_equal(fake_call_count, calls + 1); /* the phone bound elsewhere is not renewed */
+  fake_answer(renewal, 200, REGISTRY_STATUS_NONE);
+  fake_now_us += 11000000;
+  renewer_check(w->renewer);
+  assert_true(fake_calls[last_call(FAKE_CLAIM)].seq > fake_calls[renewal].seq);
+  fake_answer(last_call(FAKE_CLAIM), 409, REGISTRY_STATUS_BOUND_TO_OTHER);
+  assert_false(fake_store_has("usb:18d1:RENEW"));
+  calls = fake_call_count;
+  fake_now_us += 11000000;
+  renewer_check(w->renewer);
+  assert_int_equal(fake_call_count, calls);
+  assert_true(renewer_next_wake_us(w->renewer) == UINT64_MAX);
+  expect_events((const char *[]){line("attached %s", h), line("decision %s connect new-binding", h),
+                                 line("attached %s", other),
+                                 line("decision %s keep-existing bound-elsewhere", other),
+                                 line("decision %s keep-existing revoked", h)},
+                5);
+}
+
+/* A connected phone unplugged is renewed no more. */
+static void test_detached_is_not_renewed(void **state)
+{
+  struct world *w = *state;
+  size_t calls;
+
+  renewer_set_ttl(w->renewer, 30);
+  fake_store_put("usb:18d1:UNPLUG");
+  attach(w, "1-1", "UNPLUG", "2");
+  run_until_call(w, 0); /* the confirmation comes after the Decision */
+  fake_answer(last_call(FAKE_CLAIM), 200, REGISTRY_STATUS_NONE);
+  assert_true(renewer_next_wake_us(w->renewer) != UINT64_MAX);
+  detach(w, "1-1");
+  calls = fake_call_count;
+  fake_now_us += 11000000;
+  renewer_check(w->renewer);
+  assert_int_equal(fake_call_count, calls);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -400,6 +469,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_retry_backoff, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cloned_serial_is_not_bound, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refused_token, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_renewal_while_connected, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_detached_is_not_renewed, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

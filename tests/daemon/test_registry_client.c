@@ -8,7 +8,8 @@
  * its sequence, and which failures mean "certainly not done". The queue:
  * hundreds of calls behind a bound of two all answered, and a request
  * curl refuses (curl_multi_add_handle wrapped to fail) answered from the
- * loop as never sent, not left queued for ever. */
+ * loop as never sent, not left queued for ever. /v1/info: the binding
+ * TTL read, a 404 as "never", no token sent, the observer not told. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -499,6 +500,57 @@ static void test_observer_sees_every_answer(void **state)
   event_base_free(base);
 }
 
+/* GET /v1/info to a canned peer, with an observer that must not hear of
+ * it (an info answer says nothing of the token). */
+static void info_once(struct peer *peer, const char *reply, struct result *result)
+{
+  struct event_base *base = event_base_new();
+  struct registry_client *client;
+
+  peer_start(peer, reply, strlen(reply));
+  client = client_for(base, peer->port, 2000, 4);
+  registry_client_set_observer(client, count_observed, NULL);
+  observed = 0;
+  *result = (struct result){0};
+  assert_int_equal(registry_client_info(client, on_done, result, NULL), 0);
+  run_until(base, &result->done, 5000);
+  assert_true(result->done);
+  assert_int_equal(observed, 0);
+  registry_client_free(client);
+  event_base_free(base);
+  peer_stop(peer);
+}
+
+/* The binding TTL from /v1/info; an older registry's 404 means "never";
+ * an answer without a TTL, or a negative one, is no answer. */
+static void test_info(void **state)
+{
+  static const char ttl[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 39\r\n"
+    "Connection: close\r\n\r\n{\"binding_ttl\":7776000,\"version\":\"0.2\"}";
+  static const char older[] =
+    "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+  static const char no_ttl[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{\"version\":\"0.2\"}";
+  static const char negative[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 18\r\nConnection: close\r\n\r\n{\"binding_ttl\":-1}";
+  struct peer peer;
+  struct result result;
+  (void)state;
+  info_once(&peer, ttl, &result);
+  assert_non_null(strstr(peer.request, "GET /v1/info "));
+  assert_null(strstr(peer.request, "Authorization")); /* the token stays home */
+  assert_int_equal(result.answer.outcome, REGISTRY_ANSWERED);
+  assert_int_equal(result.answer.binding_ttl_s, 7776000);
+  info_once(&peer, older, &result);
+  assert_int_equal(result.answer.outcome, REGISTRY_ANSWERED);
+  assert_int_equal(result.answer.binding_ttl_s, 0);
+  info_once(&peer, no_ttl, &result);
+  assert_int_equal(result.answer.outcome, REGISTRY_BAD_ANSWER);
+  info_once(&peer, negative, &result);
+  assert_int_equal(result.answer.outcome, REGISTRY_BAD_ANSWER);
+}
+
 static void test_in_flight_bound_and_cancel(void **state)
 {
   struct event_base *base = event_base_new();
@@ -647,6 +699,7 @@ int main(void)
     cmocka_unit_test(test_fencing),
     cmocka_unit_test(test_not_done),
     cmocka_unit_test(test_observer_sees_every_answer),
+    cmocka_unit_test(test_info),
     cmocka_unit_test(test_retry_after),
     cmocka_unit_test(test_loopback_urls),
     cmocka_unit_test(test_long_queue),

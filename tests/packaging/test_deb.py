@@ -43,6 +43,7 @@ class DebianPackages(unittest.TestCase):
             contents = subprocess.run(["dpkg-deb", "-c", [d for d in debs if "/phonebind_" in d][0]],
                                       capture_output=True, text=True, check=True).stdout
             for path in ("usr/sbin/phonebindd", "usr/bin/phonebindctl",
+                         "usr/libexec/phonebind/identity", "usr/libexec/phonebind/identity-common.sh",
                          "lib/udev/rules.d/70-phonebind.rules", "org.phonebind1.policy",
                          "lib/systemd/system/phonebindd.service", "sysusers.d/phonebind.conf"):
                 self.assertIn(path, contents)

@@ -5,6 +5,7 @@ directories the system's pkg-config names; the installed units pass
 `systemd-analyze security --offline=true`; the man pages render without
 warnings. Faults tried: a file missing from the install, a unit that does
 not verify, a hardening regression (score above the target)."""
+import json
 import os
 import re
 import subprocess
@@ -54,6 +55,10 @@ class Install(unittest.TestCase):
         return [
             f"{prefix}/sbin/phonebindd", f"{prefix}/sbin/phonebind-registry",
             f"{prefix}/bin/phonebindctl",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity-android",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity-ios",
+            f"{prefix}/{c['CMAKE_INSTALL_LIBEXECDIR']}/phonebind/identity-common.sh",
             f"{c['SYSTEMD_SYSTEM_UNIT_DIR']}/phonebindd.service",
             f"{c['SYSTEMD_SYSTEM_UNIT_DIR']}/phonebind-registry.service",
             f"{c['SYSUSERS_DIR']}/phonebind.conf",
@@ -66,12 +71,32 @@ class Install(unittest.TestCase):
             f"{c['PHONEBIND_SYSCONFDIR']}/registry.conf",
             f"{man}/man8/phonebindd.8", f"{man}/man8/phonebind-registry.8",
             f"{man}/man1/phonebindctl.1", f"{man}/man5/phonebindd.conf.5",
+            f"{prefix}/bin/phonebind-notify", self.autostart(),
+            f"{man}/man1/phonebind-notify.1",
         ]
+
+    def autostart(self):
+        """The XDG autostart file, under the system configuration directory."""
+        sysconfdir = os.path.dirname(self.cache["PHONEBIND_SYSCONFDIR"])
+        return f"{sysconfdir}/xdg/autostart/phonebind-notify.desktop"
+
+    def test_autostart_file_is_valid_and_names_the_program(self):
+        path = self.staged(self.autostart())
+        proc = subprocess.run(["desktop-file-validate", path], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout.strip(), "", proc.stdout)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn(f"Exec={self.cache['CMAKE_INSTALL_PREFIX']}/bin/phonebind-notify\n", text)
 
     def test_every_file_is_installed(self):
         for path in self.expected():
             self.assertTrue(os.path.isfile(self.staged(path)), f"missing: {path}")
-        for program in ("sbin/phonebindd", "sbin/phonebind-registry", "bin/phonebindctl"):
+        libexec = self.cache["CMAKE_INSTALL_LIBEXECDIR"]
+        for program in ("sbin/phonebindd", "sbin/phonebind-registry", "bin/phonebindctl",
+                        "bin/phonebind-notify", f"{libexec}/phonebind/identity",
+                        f"{libexec}/phonebind/identity-android",
+                        f"{libexec}/phonebind/identity-ios"):
             path = self.staged(os.path.join(self.cache["CMAKE_INSTALL_PREFIX"], program))
             self.assertTrue(os.access(path, os.X_OK), program)
 
@@ -107,10 +132,41 @@ class Install(unittest.TestCase):
             print(f"{name}: exposure {score} (target <= {target})")
             self.assertLessEqual(score, target, name)
 
+    def test_helper_reaches_usb_devices(self):
+        """The identity helper's adb opens /dev/bus/usb: the unit's device
+        list holds USB devices (major usb_device) read-write and nothing
+        else but the pseudo-devices, and no PrivateDevices= hides them.
+        Fault tried: PrivateDevices=yes back (adb would see no phone)."""
+        unit = self.unit_copy("phonebindd.service")
+        proc = subprocess.run(["systemd-analyze", "security", "--offline=true", "--json=short",
+                               unit], capture_output=True, text=True, check=True)
+        rows = {row["name"]: row for row in json.loads(proc.stdout)}
+        self.assertFalse(rows["PrivateDevices="]["set"], "PrivateDevices= hides /dev/bus/usb")
+        acl = rows["DeviceAllow="]["description"].split(": ", 1)[1].split()
+        self.assertIn("char-usb_device:rw", acl)
+        self.assertEqual([a for a in acl if a not in ("char-usb_device:rw", "char-rtc:r")], [])
+        with open(unit) as f:
+            self.assertIn("\nDevicePolicy=closed\n", f.read())
+
+    def test_sysusers_user_may_open_adb_devices(self):
+        """systemd-sysusers, in a root of its own, makes the phonebind user
+        and puts it in plugdev (Debian's adb rules' group for phones).
+        Fault tried: the m line gone (the user in no group but its own)."""
+        root = self.tmp.join("sysroot")
+        os.makedirs(os.path.join(root, "etc"), exist_ok=True)
+        conf = self.staged(f"{self.cache['SYSUSERS_DIR']}/phonebind.conf")
+        subprocess.run(["systemd-sysusers", f"--root={root}", conf], check=True,
+                       capture_output=True)
+        with open(os.path.join(root, "etc", "passwd")) as f:
+            self.assertRegex(f.read(), r"(?m)^phonebind:x:\d+:\d+:")
+        with open(os.path.join(root, "etc", "group")) as f:
+            groups = {line.split(":")[0]: line.strip().split(":")[3].split(",") for line in f}
+        self.assertIn("phonebind", groups["plugdev"])
+
     def test_man_pages_render_cleanly(self):
         man = self.staged(os.path.join(self.cache["CMAKE_INSTALL_PREFIX"], "share/man"))
         pages = [os.path.join(d, f) for d, _, files in os.walk(man) for f in files]
-        self.assertEqual(len(pages), 4)
+        self.assertEqual(len(pages), len([p for p in self.expected() if "/share/man/" in p]))
         for page in pages:
             proc = subprocess.run(["man", "--warnings", "-l", page], capture_output=True,
                                   text=True, env=dict(os.environ, MANWIDTH="80"))

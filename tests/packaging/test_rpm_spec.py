@@ -24,6 +24,7 @@ def macros(c):
     return {
         "_bindir": f"{prefix}/bin", "_sbindir": f"{prefix}/sbin",
         "_datadir": f"{prefix}/share", "_mandir": f"{prefix}/share/man",
+        "_libexecdir": f"{prefix}/{c.get('CMAKE_INSTALL_LIBEXECDIR', 'libexec')}",
         "_sysconfdir": os.path.dirname(c["PHONEBIND_SYSCONFDIR"]),
         "_unitdir": c["SYSTEMD_SYSTEM_UNIT_DIR"], "_sysusersdir": c["SYSUSERS_DIR"],
         "_udevrulesdir": f"{c['UDEV_DIR']}/rules.d", "name": "phonebind",
@@ -52,7 +53,9 @@ def parse(spec_text):
 
 
 def expand(text, values):
-    return re.sub(r"%\{(\w+)\}", lambda m: values[m.group(1)], text)
+    text = re.sub(r"%\{(\w+)\}", lambda m: values[m.group(1)], text)
+    # a directory entry (trailing slash) ships the directory and all in it
+    return text + "*" if text.endswith("/") else text
 
 
 class RpmSpec(unittest.TestCase):

@@ -24,6 +24,7 @@
 
 #include "account_id.h"
 #include "backend.h"
+#include "backend_sync.h"
 #include "backend_fixture.h"
 
 static void hash_of(const char *text, uint8_t out[HASH_SHA256_LEN])
@@ -35,7 +36,7 @@ static void new_account(struct backend *be, const char *token, char out[ACCOUNT_
 {
   uint8_t h[HASH_SHA256_LEN];
   hash_of(token, h);
-  assert_int_equal(be->ops->create_account(be, h, 1, out), 0);
+  assert_int_equal(backend_sync_create_account(be, NULL, h, 1, out), 0);
 }
 
 static void test_claim_lifecycle(void **state)
@@ -52,25 +53,25 @@ static void test_claim_lifecycle(void **state)
   new_account(be, "token-b", b);
   assert_string_not_equal(a, b);
   hash_of("terminal-1", t);
-  assert_int_equal(be->ops->lookup(be, t, a, &status), 0);
+  assert_int_equal(backend_sync_lookup(be, NULL, t, a, &status), 0);
   assert_int_equal(status, BINDING_UNBOUND);
-  assert_int_equal(be->ops->claim(be, t, a, 0, 10, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(be, NULL, t, a, 0, 10, &claim, NULL), 0);
   assert_int_equal(claim, CLAIM_BOUND_NOW);
-  assert_int_equal(be->ops->claim(be, t, a, 0, 11, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(be, NULL, t, a, 0, 11, &claim, NULL), 0);
   assert_int_equal(claim, CLAIM_RENEWED);
-  assert_int_equal(be->ops->claim(be, t, b, 0, 12, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(be, NULL, t, b, 0, 12, &claim, NULL), 0);
   assert_int_equal(claim, CLAIM_CONFLICT);
-  assert_int_equal(be->ops->lookup(be, t, a, &status), 0);
+  assert_int_equal(backend_sync_lookup(be, NULL, t, a, &status), 0);
   assert_int_equal(status, BINDING_BOUND_TO_YOU);
-  assert_int_equal(be->ops->lookup(be, t, b, &status), 0);
+  assert_int_equal(backend_sync_lookup(be, NULL, t, b, &status), 0);
   assert_int_equal(status, BINDING_BOUND_TO_OTHER);
-  assert_int_equal(be->ops->release(be, t, b, 0, 1, &release, NULL), 0);
+  assert_int_equal(backend_sync_release(be, NULL, t, b, 0, 1, &release, NULL), 0);
   assert_int_equal(release, RELEASE_NOT_OWNER);
-  assert_int_equal(be->ops->release(be, t, a, 0, 1, &release, NULL), 0);
+  assert_int_equal(backend_sync_release(be, NULL, t, a, 0, 1, &release, NULL), 0);
   assert_int_equal(release, RELEASE_DONE);
-  assert_int_equal(be->ops->release(be, t, a, 0, 1, &release, NULL), 0);
+  assert_int_equal(backend_sync_release(be, NULL, t, a, 0, 1, &release, NULL), 0);
   assert_int_equal(release, RELEASE_NOT_BOUND);
-  assert_int_equal(be->ops->claim(be, t, b, 0, 13, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(be, NULL, t, b, 0, 13, &claim, NULL), 0);
   assert_int_equal(claim, CLAIM_BOUND_NOW);
 }
 
@@ -82,13 +83,13 @@ static void test_find_account(void **state)
 
   new_account(f->be, "token-a", a);
   hash_of("token-a", h);
-  assert_int_equal(f->be->ops->find_account(f->be, h, found), 1);
+  assert_int_equal(backend_sync_find_account(f->be, NULL, h, found), 1);
   assert_string_equal(found, a);
   hash_of("token-unknown", h);
-  assert_int_equal(f->be->ops->find_account(f->be, h, found), 0);
+  assert_int_equal(backend_sync_find_account(f->be, NULL, h, found), 0);
   /* the same token hash twice is refused, not silently shared */
   hash_of("token-a", h);
-  assert_int_equal(f->be->ops->create_account(f->be, h, 1, found), -EEXIST);
+  assert_int_equal(backend_sync_create_account(f->be, NULL, h, 1, found), -EEXIST);
 }
 
 static int fixed_calls;
@@ -125,13 +126,13 @@ static void test_persists_across_reopen(void **state)
 
   new_account(f->be, "token-a", a);
   hash_of("terminal-1", t);
-  assert_int_equal(f->be->ops->claim(f->be, t, a, 0, 1, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(f->be, NULL, t, a, 0, 1, &claim, NULL), 0);
   backend_close(f->be);
   assert_int_equal(backend_open_uri(f->path, &f->be), 0);
-  assert_int_equal(f->be->ops->lookup(f->be, t, a, &status), 0);
+  assert_int_equal(backend_sync_lookup(f->be, NULL, t, a, &status), 0);
   assert_int_equal(status, BINDING_BOUND_TO_YOU);
   new_account(f->be, "token-b", b);
-  assert_int_equal(f->be->ops->claim(f->be, t, b, 0, 2, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(f->be, NULL, t, b, 0, 2, &claim, NULL), 0);
   assert_int_equal(claim, CLAIM_CONFLICT);
 }
 
@@ -149,7 +150,7 @@ static void test_many_bindings_bound_after_reopen(void **state)
   for (int i = 0; i < 3000; i++) {
     snprintf(name, sizeof name, "terminal-%d", i);
     hash_of(name, t);
-    assert_int_equal(f->be->ops->claim(f->be, t, a, 0, 1, &claim, NULL), 0);
+    assert_int_equal(backend_sync_claim(f->be, NULL, t, a, 0, 1, &claim, NULL), 0);
   }
   backend_close(f->be);
   assert_int_equal(backend_open_uri(f->path, &f->be), 0);
@@ -157,7 +158,7 @@ static void test_many_bindings_bound_after_reopen(void **state)
   for (int i = 0; i < 3000; i++) {
     snprintf(name, sizeof name, "terminal-%d", i);
     hash_of(name, t);
-    assert_int_equal(f->be->ops->lookup(f->be, t, b, &status), 0);
+    assert_int_equal(backend_sync_lookup(f->be, NULL, t, b, &status), 0);
     assert_int_equal(status, BINDING_BOUND_TO_OTHER);
   }
 }
@@ -190,7 +191,7 @@ static void test_newer_schema_refused(void **state)
   assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   assert_int_equal(backend_open_uri(path, &be), -EPROTO);
-  assert_int_equal(backend_open_uri("postgresql://nowhere/db", &be), -EPROTONOSUPPORT);
+  assert_int_equal(backend_open_uri("mysql://nowhere/db", &be), -EPROTONOSUPPORT);
 }
 
 static void test_key_check_value(void **state)
@@ -211,7 +212,7 @@ static void test_key_check_value(void **state)
   assert_int_equal(f->be->ops->store_key_check(f->be, other), -EKEYREJECTED);
   new_account(f->be, "token-a", a);
   hash_of("terminal-1", t);
-  assert_int_equal(f->be->ops->claim(f->be, t, a, 0, 1, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(f->be, NULL, t, a, 0, 1, &claim, NULL), 0);
   backend_close(f->be);
   assert_int_equal(backend_open_uri(f->path, &f->be), 0);
   assert_int_equal(f->be->ops->read_key_check(f->be, read, &keyed), 1);
@@ -278,16 +279,16 @@ static void test_migrates_version_1(void **state)
     key[i] = (uint8_t)(0x40 + i);
   for (size_t i = 0; i < sizeof bindings / sizeof *bindings; i++) {
     hash_hmac_sha256(key, sizeof key, bindings[i].terminal, strlen(bindings[i].terminal), t);
-    assert_int_equal(be->ops->lookup(be, t, bindings[i].owner, &status), 0);
+    assert_int_equal(backend_sync_lookup(be, NULL, t, bindings[i].owner, &status), 0);
     assert_int_equal(status, BINDING_BOUND_TO_YOU);
-    assert_int_equal(be->ops->lookup(be, t, bindings[i].other, &status), 0);
+    assert_int_equal(backend_sync_lookup(be, NULL, t, bindings[i].other, &status), 0);
     assert_int_equal(status, BINDING_BOUND_TO_OTHER);
   }
   /* no check value yet, but bindings: the key file must not be made anew */
   assert_int_equal(be->ops->read_key_check(be, check, &keyed), 0);
   assert_true(keyed);
   backend_close(be);
-  assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
+  assert_int_equal(query_int(path, "PRAGMA user_version"), 3);
   assert_int_equal(query_int(path, "SELECT count(*) FROM bindings"), 3);
   assert_int_equal(query_int(path, "SELECT min(bound_at) / 1000 - 1700000000 FROM bindings"), 100);
 }
@@ -368,15 +369,17 @@ static void put_state(struct backend *be, const struct fence_case *c, const uint
   enum release_result release;
 
   if (c->before_tomb == 0) { /* a seq 0 tombstone: our unfenced binding released */
-    assert_int_equal(be->ops->claim(be, t, us, 0, 1, &claim, NULL), 0);
-    assert_int_equal(be->ops->release(be, t, us, 0, 1, &release, NULL), 0);
+    assert_int_equal(backend_sync_claim(be, NULL, t, us, 0, 1, &claim, NULL), 0);
+    assert_int_equal(backend_sync_release(be, NULL, t, us, 0, 1, &release, NULL), 0);
   } else if (c->before_tomb > 0) {
-    assert_int_equal(be->ops->release(be, t, us, (uint64_t)c->before_tomb, 1, &release, NULL), 0);
+    assert_int_equal(
+      backend_sync_release(be, NULL, t, us, (uint64_t)c->before_tomb, 1, &release, NULL), 0);
     assert_int_equal(release, RELEASE_NOT_BOUND);
   }
   if (c->before != NOBODY) {
     assert_int_equal(
-      be->ops->claim(be, t, c->before == US ? us : them, c->before_seq, 1, &claim, NULL), 0);
+      backend_sync_claim(be, NULL, t, c->before == US ? us : them, c->before_seq, 1, &claim, NULL),
+      0);
     assert_int_equal(claim, CLAIM_BOUND_NOW);
   }
 }
@@ -419,11 +422,11 @@ static void test_fence_rules(void **state)
     put_state(f->be, c, t, us, them);
     if (c->put) {
       enum claim_result claim;
-      assert_int_equal(f->be->ops->claim(f->be, t, us, c->sent, 2, &claim, &stale), 0);
+      assert_int_equal(backend_sync_claim(f->be, NULL, t, us, c->sent, 2, &claim, &stale), 0);
       answer = (int)claim;
     } else {
       enum release_result release;
-      assert_int_equal(f->be->ops->release(f->be, t, us, c->sent, 2, &release, &stale), 0);
+      assert_int_equal(backend_sync_release(f->be, NULL, t, us, c->sent, 2, &release, &stale), 0);
       answer = (int)release;
     }
     if (answer != c->answer)
@@ -431,7 +434,7 @@ static void test_fence_rules(void **state)
     if (c->stale_seq && stale != c->stale_seq)
       fail_msg("case %zu: stale seq %llu, expected %llu", i, (unsigned long long)stale,
                (unsigned long long)c->stale_seq);
-    assert_int_equal(f->be->ops->lookup(f->be, t, us, &status), 0);
+    assert_int_equal(backend_sync_lookup(f->be, NULL, t, us, &status), 0);
     if (status != status_of[c->after])
       fail_msg("case %zu: status %d afterwards", i, status);
   }
@@ -472,19 +475,20 @@ static void test_largest_sequences(void **state)
 
   new_account(f->be, "token-us", us);
   hash_of("terminal-largest", t);
-  assert_int_equal(f->be->ops->claim(f->be, t, us, UINT64_MAX - 1, 1, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(f->be, NULL, t, us, UINT64_MAX - 1, 1, &claim, NULL), 0);
   assert_int_equal(claim, CLAIM_BOUND_NOW);
-  assert_int_equal(f->be->ops->claim(f->be, t, us, (uint64_t)INT64_MAX, 1, &claim, &stored), 0);
+  assert_int_equal(backend_sync_claim(f->be, NULL, t, us, (uint64_t)INT64_MAX, 1, &claim, &stored),
+                   0);
   assert_int_equal(claim, CLAIM_STALE);
   assert_true(stored == UINT64_MAX - 1);
-  assert_int_equal(f->be->ops->release(f->be, t, us, UINT64_MAX, now, &release, NULL), 0);
+  assert_int_equal(backend_sync_release(f->be, NULL, t, us, UINT64_MAX, now, &release, NULL), 0);
   assert_int_equal(release, RELEASE_DONE);
   backend_close(f->be);
   assert_int_equal(backend_open_uri(f->path, &f->be), 0);
-  assert_int_equal(f->be->ops->claim(f->be, t, us, UINT64_MAX - 1, 1, &claim, &stored), 0);
+  assert_int_equal(backend_sync_claim(f->be, NULL, t, us, UINT64_MAX - 1, 1, &claim, &stored), 0);
   assert_int_equal(claim, CLAIM_STALE);
   assert_true(stored == UINT64_MAX);
-  assert_int_equal(f->be->ops->release(f->be, t, us, UINT64_MAX, now, &release, NULL), 0);
+  assert_int_equal(backend_sync_release(f->be, NULL, t, us, UINT64_MAX, now, &release, NULL), 0);
   assert_int_equal(release, RELEASE_NOT_BOUND);
 }
 
@@ -508,11 +512,11 @@ static void *fence_race(void *arg)
 
   pthread_barrier_wait(racer->start);
   if (racer->seq == FENCE_RELEASE_SEQ)
-    racer->r = racer->be->ops->release(racer->be, racer->terminal, racer->account, racer->seq, 1,
-                                       &release, NULL);
+    racer->r = backend_sync_release(racer->be, NULL, racer->terminal, racer->account, racer->seq, 1,
+                                    &release, NULL);
   else
-    racer->r = racer->be->ops->claim(racer->be, racer->terminal, racer->account, racer->seq, 1,
-                                     &claim, NULL);
+    racer->r = backend_sync_claim(racer->be, NULL, racer->terminal, racer->account, racer->seq, 1,
+                                  &claim, NULL);
   return NULL;
 }
 
@@ -578,7 +582,7 @@ static enum claim_result probe(struct backend *be, const char *terminal, const c
   enum claim_result claim;
 
   hash_of(terminal, t);
-  assert_int_equal(be->ops->claim(be, t, account, 1, now, &claim, NULL), 0);
+  assert_int_equal(backend_sync_claim(be, NULL, t, account, 1, now, &claim, NULL), 0);
   return claim;
 }
 
@@ -589,7 +593,7 @@ static void tombstone(struct backend *be, const char *terminal, const char *acco
   enum release_result release;
 
   hash_of(terminal, t);
-  assert_int_equal(be->ops->release(be, t, account, 5, released_at, &release, NULL), 0);
+  assert_int_equal(backend_sync_release(be, NULL, t, account, 5, released_at, &release, NULL), 0);
 }
 
 static void test_tombstones_purged_after_a_week(void **state)
@@ -630,7 +634,7 @@ static void *race(void *arg)
   uint8_t t[HASH_SHA256_LEN];
   hash_of("contested", t);
   pthread_barrier_wait(racer->start);
-  racer->r = racer->be->ops->claim(racer->be, t, racer->account, 0, 1, &racer->result, NULL);
+  racer->r = backend_sync_claim(racer->be, NULL, t, racer->account, 0, 1, &racer->result, NULL);
   return NULL;
 }
 

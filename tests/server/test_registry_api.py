@@ -1,26 +1,28 @@
 #!/usr/bin/python3
-"""phonebind-registry's HTTP API against the real server on loopback.
+"""phonebind-registry's HTTP API against the real server on loopback, on
+both backends (SQLite, and a real PostgreSQL server): the same cases.
 
 Faults tried: missing and unknown tokens (401; also one digit off, a
 prefix, a longer one, right after the right token), a release by a stranger
 (403), unknown paths (404), wrong methods (405), a second claim (409), a
 body that is not a JSON object (400), restarts (bindings must survive), and
-the database files searched for raw identifiers (privacy).
+the database files searched for raw identifiers (privacy: SQLite's files,
+PostgreSQL's data directory after a checkpoint).
 """
-import glob
 import os
 import unittest
 
 import pbtest
+import regsupport
 
 IMEI = "490154203237518"
 SERIAL = "R58M41QWERTY"
 
 
-class RegistryApi(unittest.TestCase):
+class RegistryApiCases:
     def setUp(self):
         self.tmp = pbtest.TempDir()
-        self.registry = pbtest.Registry(self.tmp).start()
+        self.registry = self.backend.registry(self.tmp).start()
         self.http = self.registry.http()
 
     def tearDown(self):
@@ -90,18 +92,24 @@ class RegistryApi(unittest.TestCase):
 
     def test_bad_identifiers(self):
         _, token = self.registry.new_account()
+        longest = "usb:18d1:" + "ab" * 63  # a serial of 126 bytes, the most there is
         for path in ("/v1/terminals/a%zz", "/v1/terminals/a%0", "/v1/terminals/a%00b",
-                     "/v1/terminals/" + "x" * 300, "/v1/terminals/a%0Ab/binding"):
+                     "/v1/terminals/" + "x" * 300, "/v1/terminals/a%0Ab/binding",
+                     # outside the grammar (issue 12: %20 was 200 unbound)
+                     "/v1/terminals/%20", "/v1/terminals/x", "/v1/terminals/x/binding",
+                     "/v1/terminals/usb:18D1:R58M41", "/v1/terminals/usb:18d1:unknown",
+                     "/v1/terminals/usb:18d1:%20R58M41", "/v1/terminals/imei:490154203237519",
+                     "/v1/terminals/" + longest + "a"):
             method = "PUT" if path.endswith("/binding") else "GET"
             status, body, _ = self.http.request(method, path, token=token)
             self.assertEqual(status, 400, path)
             self.assertEqual(body["error"], "bad-terminal-id")
-        # 256 bytes is the limit, and it is accepted
-        self.assertEqual(self.http.request("GET", "/v1/terminals/" + "y" * 256, token=token)[0],
-                         200)
+        for terminal in (longest, f"imei:{IMEI}", "usb:05ac:00008030-001A2D3C3E0B802E"):
+            self.assertEqual(self.http.request("GET", "/v1/terminals/" + terminal, token=token)[0],
+                             200, terminal)
 
     def test_bindings_survive_restart_and_no_raw_ids_are_stored(self):
-        _, mine = self.registry.new_account()
+        account, mine = self.registry.new_account()
         _, theirs = self.registry.new_account()
         ids = [f"imei:{IMEI}", f"usb:18d1:{SERIAL}"]
         for terminal in ids:
@@ -115,13 +123,17 @@ class RegistryApi(unittest.TestCase):
             self.assertEqual(status, 409)
             self.assertEqual(self.http.request("GET", f"/v1/terminals/{terminal}",
                                                token=mine)[1]["status"], "bound-to-you")
-        files = glob.glob(self.registry.database + "*")
+        files = self.backend.stored_files(self.registry)
         self.assertTrue(files)
+        seen_account = False
         for path in files:
             with open(path, "rb") as f:
                 data = f.read()
+            seen_account = seen_account or account.encode() in data
             for secret in (IMEI, SERIAL, mine):
                 self.assertNotIn(secret.encode(), data, f"{secret} found in {path}")
+        # the search reads what is stored: the account id is, in the clear
+        self.assertTrue(seen_account)
         log = self.registry.read_log()
         for secret in (IMEI, SERIAL, mine):
             self.assertNotIn(secret, log)
@@ -143,6 +155,8 @@ class RegistryApi(unittest.TestCase):
         self.assertIn("phonebind_registry_request_duration_seconds_bucket", text)
         self.assertNotIn(IMEI, text)
 
+
+regsupport.for_each_backend(RegistryApiCases, globals())
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,19 +1,21 @@
 #!/usr/bin/python3
 """Racing claims: of 40 clients claiming one terminal at the same moment,
 exactly one gets 201 and 39 get 409 — with one HTTP thread and with two,
-whose writes meet in the one SQLite writer."""
+whose writes meet in the one SQLite writer, or in PostgreSQL's row and
+advisory locks (each thread with connections of its own): both backends."""
 import threading
 import unittest
 
 import pbtest
+import regsupport
 
 RACERS = 40
 
 
-class RegistryConcurrency(unittest.TestCase):
+class RegistryConcurrencyCases:
     def race(self, threads):
         tmp = pbtest.TempDir()
-        registry = pbtest.Registry(tmp, extra_args=["--threads", str(threads)]).start()
+        registry = self.backend.registry(tmp, extra_args=["--threads", str(threads)]).start()
         try:
             tokens = [registry.new_account()[1] for _ in range(RACERS)]
             barrier = threading.Barrier(RACERS)
@@ -44,6 +46,8 @@ class RegistryConcurrency(unittest.TestCase):
     def test_two_threads(self):
         self.race(2)
 
+
+regsupport.for_each_backend(RegistryConcurrencyCases, globals())
 
 if __name__ == "__main__":
     unittest.main()

@@ -70,6 +70,59 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _listening_inodes(port):
+    """The inodes of the TCP sockets listening on `port` (any address).
+    Through ss (sock_diag, filtered in the kernel): /proc/net/tcp lists
+    every TIME_WAIT socket too, thousands on a machine running load tests."""
+    out = subprocess.run(["ss", "-Hltne", f"sport = :{port}"], capture_output=True,
+                         text=True, check=True).stdout
+    return {field[4:] for field in out.split() if field.startswith("ino:")}
+
+
+def process_tree(pid):
+    """pid and every process descended from it (a wrapper's children)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return tree
+
+
+def listens_on(pid, port):
+    """Whether the socket listening on `port` is held by pid or a process
+    it started: a free port picked by free_port() may be taken by another
+    program before ours binds it, and that program's answers are not ours."""
+    wanted = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not wanted:
+        return False
+    for member in process_tree(pid):
+        try:
+            fds = os.listdir(f"/proc/{member}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{member}/fd/{fd}") in wanted:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def address_in_use(log_text):
+    """Whether a program of ours says it could not bind its port."""
+    return "address already in use" in log_text.lower()
+
+
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -99,11 +152,18 @@ class TempDir:
 class Http:
     """Minimal HTTP/1.1 client over http.client for one host:port."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
-        self.host, self.port, self.timeout = host, port, timeout
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, tls=None):
+        """tls: an ssl.SSLContext for HTTPS."""
+        self.host, self.port, self.timeout, self.tls = host, port, timeout, tls
+
+    def connection(self):
+        if self.tls:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                               context=self.tls)
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
 
     def request(self, method, path, body=None, token=None, headers=None, raw_body=None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = self.connection()
         hdrs = dict(headers or {})
         data = raw_body
         if body is not None:
@@ -140,9 +200,16 @@ def small_filesystem(directory, size):
 class Registry:
     """The real phonebind-registry on a loopback port."""
 
-    def __init__(self, tmp, database=None, port=None, extra_args=(), wrapper=()):
-        """wrapper: a command the registry's command line is appended to."""
+    def __init__(self, tmp, database=None, port=None, extra_args=(), wrapper=(), tls=None):
+        """wrapper: a command the registry's command line is appended to.
+        tls: (certificate file, key file, ssl context that trusts it):
+        the registry serves HTTPS."""
         self.tmp = tmp
+        self.tls = tls
+        # a port we picked may be taken before the registry first binds it:
+        # then start() picks another; a port the caller gave, or one served
+        # on before (a restart), is kept
+        self.port_given = port is not None
         self.port = port or free_port()
         self.database = database or tmp.join("registry.db")
         self.extra_args = list(extra_args)
@@ -152,31 +219,61 @@ class Registry:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout=10.0):
-        timeout *= slowdown()
+        """Starts it and waits until it answers /healthz on its port."""
+        for _ in range(5):
+            if self._start_once(timeout * slowdown()):
+                return self
+            # another program took the port we picked first: another one
+            self.port = free_port()
+            self.log_path = self.tmp.join(f"registry-{self.port}.log")
+        raise RuntimeError("registry: every port picked was taken first: " + self.read_log())
+
+    def _start_once(self, timeout):
+        """True once serving; False when the port it was to take was taken
+        first and start() may pick another."""
         args = self.wrapper + under_valgrind(self.tmp, "registry") + [
             program("phonebind-registry"), "--listen",
                                f"127.0.0.1:{self.port}", "--database", self.database]
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        # Every test client is one address (127.0.0.1) and a load test one
+        # account: neither is an abuser. The limits have a test of their own.
+        for limit in ("--rate-accounts", "--rate-requests"):
+            if limit not in self.extra_args:
+                args += [limit, "0"]
         args += self.extra_args
         self.log = open(self.log_path, "ab")
+        self.log_offset = self.log.tell()
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        http_client = Http(self.port, timeout=1.0)
+        http_client = self.http(timeout=1.0)
 
         def healthy():
             if self.proc.poll() is not None:
+                if not self.port_given and address_in_use(self.read_log(since_start=True)):
+                    return "taken"
                 raise RuntimeError(f"registry exited with {self.proc.returncode}: "
                                    + self.read_log())
             try:
-                return http_client.request("GET", "/healthz")[0] == 200
+                if http_client.request("GET", "/healthz")[0] != 200:
+                    return False
             except OSError:
                 return False
-        wait_until(healthy, timeout, what="registry /healthz")
-        return self
+            # the answer was from our registry, not another on the port
+            return listens_on(self.proc.pid, self.port)
+        if wait_until(healthy, timeout, what="registry /healthz") == "taken":
+            self.proc.wait()
+            self.log.close()
+            return False
+        self.port_given = True  # others know it now: a restart keeps it
+        return True
 
-    def read_log(self):
+    def read_log(self, since_start=False):
         with open(self.log_path, "rb") as f:
+            if since_start:
+                f.seek(self.log_offset)
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
@@ -191,7 +288,7 @@ class Registry:
         return code
 
     def http(self, timeout=10.0):
-        return Http(self.port, timeout=timeout)
+        return Http(self.port, timeout=timeout, tls=self.tls[2] if self.tls else None)
 
     def reset(self):
         """Stops the registry and starts it again on an empty database with

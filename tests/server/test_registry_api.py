@@ -2,7 +2,8 @@
 """phonebind-registry's HTTP API against the real server on loopback, on
 both backends (SQLite, and a real PostgreSQL server): the same cases.
 
-Faults tried: missing and unknown tokens (401), a release by a stranger
+Faults tried: missing and unknown tokens (401; also one digit off, a
+prefix, a longer one, right after the right token), a release by a stranger
 (403), unknown paths (404), wrong methods (405), a second claim (409), a
 body that is not a JSON object (400), restarts (bindings must survive), and
 the database files searched for raw identifiers (privacy: SQLite's files,
@@ -67,6 +68,15 @@ class RegistryApiCases:
                                             headers={"Authorization": "Basic Zm9vOmJhcg=="})
         self.assertEqual(status, 401)
         self.assertEqual(body["error"], "unauthorized")
+        # The registry remembers the last token's hash per thread: a token
+        # one digit off, or a prefix of it, right after it must not pass.
+        _, token = self.registry.new_account()
+        self.assertEqual(self.http.request("GET", path, token=token)[0], 200)
+        wrong = token[:-1] + ("0" if token[-1] != "0" else "1")
+        self.assertEqual(self.http.request("GET", path, token=wrong)[0], 401)
+        self.assertEqual(self.http.request("GET", path, token=token)[0], 200)
+        self.assertEqual(self.http.request("GET", path, token=token[:-1])[0], 401)
+        self.assertEqual(self.http.request("GET", path, token=token + "0")[0], 401)
 
     def test_unknown_paths_and_methods(self):
         _, token = self.registry.new_account()

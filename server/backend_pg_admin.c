@@ -32,7 +32,7 @@ static PGresult *query(PGconn *conn, const char *sql, int count, const char *con
                        const uint8_t *hash, int *out_error)
 {
   int lengths[4] = {0}, formats[4] = {0};
-  const char *params[4];
+  const char *params[4] = {0};
   PGresult *res;
   ExecStatusType status;
   const char *state;

@@ -5,9 +5,10 @@ import os
 import statistics
 
 
-def emit(bench, metric, value, unit):
+def emit(bench, metric, value, unit, **extra):
+    """One figure as a JSON line; extra fields (round=…) after the four."""
     print(json.dumps({"bench": bench, "metric": metric, "value": round(value, 4),
-                      "unit": unit}), flush=True)
+                      "unit": unit, **extra}), flush=True)
 
 
 def percentile(values, p):

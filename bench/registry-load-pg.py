@@ -9,7 +9,9 @@ the connections shared out. In the same run, in alternating rounds:
   same SQL as server/'s PostgreSQL backend) over as many connections as the
   registries held to the database: the database's own ceiling for them;
 - nginx answering a fixed body with as many workers as instances: the
-  ceiling of an HTTP server here, as registry-load uses it.
+  ceiling of an HTTP server here, as registry-load uses it;
+- the lookups again through HAProxy in front of the instances, as a
+  deployment runs them (one wrk, one address).
 
 Reports medians, the ratios of the medians (claims ÷ pgbench, lookups ÷
 nginx, two instances ÷ one) and the machine. PostgreSQL runs alone (no
@@ -20,9 +22,11 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import benchlib
+import haproxy
 import pbtest
 import pgcluster
 import pgtest
@@ -65,35 +69,61 @@ def machine_busy():
     return sum(fields) - idle, sum(fields)
 
 
-class CpuMeter:
-    """CPU seconds the registries and the database spend, and how busy the
-    machine is, over one round."""
-
-    def __init__(self, registries, server):
-        self.registries, self.server = registries, server
-
-    def pids(self):
-        pid = self.server.pid()
-        return [r.proc.pid for r in self.registries], [pid] + pgtest.children_of(pid)
-
-    def read(self):
-        registry_pids, db_pids = self.pids()
-        return (sum(benchlib.cpu_seconds(p) for p in registry_pids),
-                sum(_cpu_or_zero(p) for p in db_pids), machine_busy())
-
-    def since(self, before, requests):
-        """µs of registry and database CPU per request, machine busy share."""
-        after = self.read()
-        busy = (after[2][0] - before[2][0]) / max(1, after[2][1] - before[2][1])
-        return ((after[0] - before[0]) * 1e6 / max(1, requests),
-                (after[1] - before[1]) * 1e6 / max(1, requests), busy)
+def tree(pid):
+    """A process and its children (a postmaster and its backends, nginx
+    and its workers)."""
+    return [pid] + pgtest.children_of(pid) if pid else []
 
 
-def _cpu_or_zero(pid):
+def _cpu_or_none(pid):
     try:
         return benchlib.cpu_seconds(pid)
-    except OSError:
-        return 0.0  # a backend that ended meanwhile
+    except (OSError, IndexError):
+        return None  # gone meanwhile
+
+
+class CpuSampler:
+    """CPU seconds of groups of processes over a step, sampled every 50 ms
+    from a thread: a process that starts during the step (pgbench's
+    backends) counts from 0, one that ends counts to its last sample."""
+
+    def __init__(self, groups):
+        self.groups = groups  # name -> callable returning pids
+        self.first, self.last = {}, {}
+        self.stopping = threading.Event()
+
+    def _sample(self, initial):
+        for name, pids in self.groups.items():
+            for pid in pids():
+                cpu = _cpu_or_none(pid)
+                if cpu is None:
+                    continue
+                if initial:
+                    self.first[(name, pid)] = cpu
+                self.last[(name, pid)] = cpu
+
+    def _loop(self):
+        while not self.stopping.wait(0.05):
+            self._sample(False)
+
+    def measure(self, step):
+        """Runs step(); its result, {group: CPU seconds}, the machine's busy share."""
+        self._sample(True)
+        busy_before = machine_busy()
+        thread = threading.Thread(target=self._loop, daemon=True)
+        thread.start()
+        try:
+            result = step()
+        finally:
+            self.stopping.set()
+            thread.join()
+        self._sample(False)
+        after = machine_busy()
+        cpu = {name: 0.0 for name in self.groups}
+        for (name, pid), last in self.last.items():
+            cpu[name] += last - self.first.get((name, pid), 0.0)
+        busy = (after[0] - busy_before[0]) / max(1, after[1] - busy_before[1])
+        return result, cpu, busy
 
 
 def start_registries(tmp, database, count):
@@ -101,84 +131,108 @@ def start_registries(tmp, database, count):
     registries = []
     for _ in range(count):
         registries.append(pbtest.Registry(tmp, database=database, extra_args=[
-            "--threads", "1", "--key-file", key, "--log-level", "error"]).start(timeout=30))
+            "--threads", "1", "--key-file", key, "--log-level", "error",
+            "--rate-requests", "0"]).start(timeout=30))  # one token's throughput is measured
     return registries
+
+
+class Rounds:
+    """Every step's figures of one instance count: samples[kind] is a list
+    of (rate, latencies, errors, {group: µs per request}, busy share)."""
+
+    def __init__(self, instances, duration):
+        self.instances, self.duration = instances, duration
+        self.samples = {}
+
+    def step(self, kind, groups, run):
+        rate_lat_err, cpu, busy = CpuSampler(groups).measure(run)
+        requests = max(1.0, rate_lat_err[0] * self.duration)
+        per_request = {name: seconds * 1e6 / requests for name, seconds in cpu.items()}
+        self.samples.setdefault(kind, []).append(rate_lat_err + (per_request, busy))
+        cpu_text = ", ".join(f"{name} {us:.1f} us" for name, us in per_request.items())
+        print(f"# instances {self.instances}: {kind} {rate_lat_err[0]:.0f}/s; CPU per request: "
+              f"{cpu_text}; machine {busy:.0%} busy", file=sys.stderr)
 
 
 def run(instances, duration, connections, rounds, cluster, tmp):
     server = cluster.primary
     registries = start_registries(tmp, cluster.uri(), instances)
     nginx, nginx_url = start_nginx(tmp.path, instances)
-    samples = {k: [] for k in ("lookup", "claim", "nginx", "pgbench_claim", "pgbench_lookup")}
-    db_connections = 0
-    meter = CpuMeter(registries, server)
-    cpu = {k: [] for k in ("lookup", "claim", "pgbench_claim", "pgbench_lookup")}
+    lb = haproxy.HaProxy(tmp, [r.port for r in registries], name=f"bench{instances}").start()
+    figures = Rounds(instances, duration)
+    database = {"database": lambda: tree(server.pid())}
+    at_registry = dict(database, registry=lambda: [r.proc.pid for r in registries])
     try:
         account, token = registries[0].new_account()
         urls = [r.url for r in registries]
         variables = {"account": account, "now": int(time.time() * 1000)}
+        db_connections = registry_connections(server)
         for _ in range(rounds):
             for kind in ("lookup", "claim"):
-                before = meter.read()
-                samples[kind].append(wrk_each(urls, f"{kind}.lua", duration, token, connections))
-                cpu[kind].append(meter.since(before, samples[kind][-1][0] * duration))
+                figures.step(kind, at_registry,
+                             lambda: wrk_each(urls, f"{kind}.lua", duration, token, connections))
                 db_connections = max(db_connections, registry_connections(server))
-                print(f"# instances {instances}: {kind} {samples[kind][-1][0]:.0f} req/s, "
-                      f"{db_connections} database connections, CPU per request: registry "
-                      f"{cpu[kind][-1][0]:.1f} us, database {cpu[kind][-1][1]:.1f} us; "
-                      f"machine {cpu[kind][-1][2]:.0%} busy", file=sys.stderr)
-            samples["nginx"].append(wrk(nginx_url, "lookup.lua", duration, token, connections))
+            figures.step("nginx", {"nginx": lambda: tree(nginx.pid)},
+                         lambda: wrk(nginx_url, "lookup.lua", duration, token, connections))
+            # as a deployment has it: one address, HAProxy spreading the load
+            figures.step("lookup_via_haproxy", dict(at_registry, haproxy=lambda: [lb.proc.pid]),
+                         lambda: wrk(lb.url, "lookup.lua", duration, token, connections))
+            # The statements over the registries' own connections, and over
+            # as many as wrk keeps requests in flight (the registry
+            # pipelines those over its few: the database sees them all)
             for kind in ("claim", "lookup"):
-                before = meter.read()
-                samples[f"pgbench_{kind}"].append(
-                    pgbench(server, f"{kind}.sql", duration, db_connections, variables))
-                cpu[f"pgbench_{kind}"].append(
-                    meter.since(before, samples[f"pgbench_{kind}"][-1][0] * duration))
-            print(f"# instances {instances}: nginx {samples['nginx'][-1][0]:.0f} req/s, "
-                  f"pgbench claim {samples['pgbench_claim'][-1][0]:.0f} tps, "
-                  f"lookup {samples['pgbench_lookup'][-1][0]:.0f} tps", file=sys.stderr)
+                for clients in sorted({db_connections, connections}):
+                    figures.step(f"pgbench_{kind}_conns{clients}", database,
+                                 lambda: pgbench(server, f"{kind}.sql", duration, clients,
+                                                 variables))
     finally:
+        lb.stop()
         for registry in registries:
             registry.stop()
         nginx.terminate()
         nginx.wait(5)
-    return report(instances, samples, cpu, db_connections)
+    return report(figures, db_connections, connections)
 
 
-def report(instances, samples, cpu, db_connections):
-    throughput = {kind: benchlib.median([s[0] for s in runs]) for kind, runs in samples.items()}
-    suffix = f"instances{instances}"
-    for kind in ("lookup", "claim", "nginx"):
-        name = f"nginx_fixed_{{}}_workers{instances}" if kind == "nginx" else f"{kind}_{{}}_{suffix}"
-        benchlib.emit(BENCH, name.format("throughput"), throughput[kind], "req/s")
-        for p in ("50", "99"):
-            benchlib.emit(BENCH, name.format(f"p{p}"),
-                          benchlib.median([s[1][p] for s in samples[kind]]), "ms")
-        errors = sum(s[2] for s in samples[kind])
-        if errors and kind != "nginx":
+def report(figures, db_connections, connections):
+    suffix = f"instances{figures.instances}"
+    throughput = {}
+    for kind, runs in figures.samples.items():
+        throughput[kind] = benchlib.median([r[0] for r in runs])
+        name = f"{kind}_{{}}_{suffix}"
+        unit = "tps" if kind.startswith("pgbench") else "req/s"
+        benchlib.emit(BENCH, name.format("throughput"), throughput[kind], unit)
+        for p in runs[0][1]:
+            benchlib.emit(BENCH, name.format(f"p{p}" if p != "avg" else "latency_avg"),
+                          benchlib.median([r[1][p] for r in runs]), "ms")
+        errors = sum(r[2] for r in runs)
+        if errors and kind in ("lookup", "claim"):
             print(f"{kind}: {errors} non-2xx answers", file=sys.stderr)
             benchlib.emit(BENCH, name.format("errors"), errors, "responses")
-    for kind in ("claim", "lookup"):
-        name = f"pgbench_{kind}_{{}}_{suffix}"
-        benchlib.emit(BENCH, name.format("throughput"), throughput[f"pgbench_{kind}"], "tps")
-        benchlib.emit(BENCH, name.format("latency_avg"),
-                      benchlib.median([s[1]["avg"] for s in samples[f"pgbench_{kind}"]]), "ms")
-    for kind, runs in cpu.items():
-        for i, what in enumerate(("registry_cpu_per_request", "database_cpu_per_request")):
-            if i == 0 and kind.startswith("pgbench"):
-                continue
-            benchlib.emit(BENCH, f"{kind}_{what}_{suffix}",
-                          benchlib.median([r[i] for r in runs]), "us")
-        benchlib.emit(BENCH, f"{kind}_machine_busy_{suffix}",
-                      benchlib.median([r[2] for r in runs]), "ratio")
+        for group in runs[0][3]:
+            benchlib.emit(BENCH, name.format(f"{group}_cpu_per_request"),
+                          benchlib.median([r[3][group] for r in runs]), "us")
+        benchlib.emit(BENCH, name.format("machine_busy"), benchlib.median([r[4] for r in runs]),
+                      "ratio")
     benchlib.emit(BENCH, f"database_connections_{suffix}", db_connections, "connections")
-    benchlib.emit(BENCH, f"claim_vs_pgbench_ratio_{suffix}",
-                  throughput["claim"] / throughput["pgbench_claim"], "ratio")
-    benchlib.emit(BENCH, f"lookup_vs_pgbench_ratio_{suffix}",
-                  throughput["lookup"] / throughput["pgbench_lookup"], "ratio")
+    for kind in ("claim", "lookup"):
+        for clients in sorted({db_connections, connections}):
+            benchlib.emit(BENCH, f"{kind}_vs_pgbench_conns{clients}_ratio_{suffix}",
+                          throughput[kind] / throughput[f"pgbench_{kind}_conns{clients}"],
+                          "ratio")
     benchlib.emit(BENCH, f"lookup_vs_nginx_ratio_{suffix}",
                   throughput["lookup"] / throughput["nginx"], "ratio")
     return throughput
+
+
+def storage(server):
+    """Bytes per binding on disk, indexes and TOAST included, over what the
+    claims left in the table (VACUUM first, as autovacuum would)."""
+    server.psql("VACUUM ANALYZE bindings", database=pgcluster.DATABASE)
+    rows, size = server.psql("SELECT count(*), pg_total_relation_size('bindings') FROM bindings",
+                             database=pgcluster.DATABASE).split("|")
+    benchlib.emit(BENCH, "bindings_stored", int(rows), "rows")
+    benchlib.emit(BENCH, "bytes_per_binding", int(size) / max(1, int(rows)), "bytes")
 
 
 def main():
@@ -201,6 +255,7 @@ def main():
         for instances in [int(n) for n in args.instances.split(",")]:
             results[instances] = run(instances, args.duration, args.connections, args.rounds,
                                      cluster, tmp)
+        storage(cluster.primary)
     finally:
         cluster.stop()
         tmp.cleanup()

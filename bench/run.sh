@@ -6,6 +6,7 @@
 #   bench/run.sh registry-load-pg [--duration S] [--instances 1,2] [--fsync on|off]
 #   bench/run.sh attach-storm  [--sizes 1,100,1000] [--repeat N]
 #   bench/run.sh idle-check    [--seconds 60]
+#   bench/run.sh peers         [--sizes 1,100,1000] [--rounds 3] [--daemons phonebind,boltd,floor,floor2]
 #
 # Builds a Release tree in build-bench/ first. Everything listens on
 # 127.0.0.1 and stops by itself. Needs root (a tmpfs mount, and
@@ -13,7 +14,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-name=${1:?usage: bench/run.sh registry-load|registry-load-pg|attach-storm|idle-check [options]}
+name=${1:?usage: bench/run.sh registry-load|registry-load-pg|attach-storm|idle-check|peers [options]}
 shift
 
 ./scripts/deps.sh
@@ -24,6 +25,11 @@ export PHONEBIND_BUILD_DIR="$PWD/build-bench"
 export PYTHONPATH="$PWD/tests/support"
 case "$name" in
   registry-load|registry-load-pg|attach-storm|idle-check) ;;
+  peers)
+    # the peer, for the bench only (not a dependency of the project)
+    if [ ! -x /usr/libexec/boltd ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bolt >/dev/null
+    fi ;;
   *)
     echo "bench/run.sh: unknown benchmark $name" >&2
     exit 2 ;;

@@ -42,6 +42,9 @@ static uint64_t monotonic_usec(void)
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Re-armed only when something changed: bus_arm runs after every send
+ * and dispatch, and re-adding the same fd cost two epoll_ctl calls each
+ * time, on the way of every signal. */
 void bus_arm(struct bus *bus)
 {
   int events = sd_bus_get_events(bus->bus);
@@ -51,10 +54,19 @@ void bus_arm(struct bus *bus)
   if (events < 0)
     return;
   flags |= (short)((events & POLLIN ? EV_READ : 0) | (events & POLLOUT ? EV_WRITE : 0));
-  event_del(bus->io);
-  event_assign(bus->io, bus->base, sd_bus_get_fd(bus->bus), flags, on_bus_event, bus);
-  event_add(bus->io, NULL);
-  if (sd_bus_get_timeout(bus->bus, &deadline) >= 0 && deadline != UINT64_MAX) {
+  if (flags != bus->io_flags || !event_pending(bus->io, EV_READ | EV_WRITE, NULL)) {
+    event_del(bus->io);
+    event_assign(bus->io, bus->base, sd_bus_get_fd(bus->bus), flags, on_bus_event, bus);
+    event_add(bus->io, NULL);
+    bus->io_flags = flags;
+  }
+  if (sd_bus_get_timeout(bus->bus, &deadline) < 0)
+    deadline = UINT64_MAX;
+  if (deadline == bus->timer_deadline &&
+      (deadline == UINT64_MAX || evtimer_pending(bus->timer, NULL)))
+    return;
+  bus->timer_deadline = deadline;
+  if (deadline != UINT64_MAX) {
     uint64_t now = monotonic_usec(), delay = deadline > now ? deadline - now : 0;
     struct timeval tv = {(time_t)(delay / 1000000u), (suseconds_t)(delay % 1000000u)};
     evtimer_add(bus->timer, &tv);
@@ -103,6 +115,7 @@ int bus_open(struct event_base *base, struct bus **out_bus)
   }
   bus->io = event_new(base, sd_bus_get_fd(bus->bus), EV_READ | EV_PERSIST, on_bus_event, bus);
   bus->timer = evtimer_new(base, on_bus_event, bus);
+  bus->timer_deadline = UINT64_MAX;
   bus_arm(bus);
   *out_bus = bus;
   return 0;

@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "bus.h"
@@ -20,6 +21,8 @@ struct bus {
   struct event_base *base;
   sd_bus *bus;
   struct event *io, *timer;
+  short io_flags;          /* what bus->io was last armed with */
+  uint64_t timer_deadline; /* and bus->timer, UINT64_MAX for none */
   struct bus_handlers handlers;
   struct bus_options options;
   struct strmap *caller_uids; /* unique name → uid + 1, for hide-serials */

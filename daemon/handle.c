@@ -11,8 +11,23 @@ static void handle_from_seed(const struct handle_key *key, const char *seed, cha
 {
   uint8_t mac[HASH_SHA256_LEN];
 
-  hash_hmac_sha256(key->bytes, sizeof key->bytes, seed, strlen(seed), mac);
+  if (key->prepared)
+    hash_hmac_sha256_with(key->prepared, seed, strlen(seed), mac);
+  else
+    hash_hmac_sha256(key->bytes, sizeof key->bytes, seed, strlen(seed), mac);
   hash_hex_encode(mac, HANDLE_LEN / 2, out);
+}
+
+void handle_key_prepare(struct handle_key *key)
+{
+  hash_hmac_key_free(key->prepared);
+  key->prepared = hash_hmac_key_new(key->bytes, sizeof key->bytes);
+}
+
+void handle_key_clear(struct handle_key *key)
+{
+  hash_hmac_key_free(key->prepared);
+  key->prepared = NULL;
 }
 
 void handle_of_id(const struct handle_key *key, const char *terminal_id, char *out)

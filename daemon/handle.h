@@ -10,9 +10,18 @@
 #define HANDLE_LEN 16
 #define HANDLE_KEY_LEN 32
 
+struct hash_hmac_key;
+
 struct handle_key {
   uint8_t bytes[HANDLE_KEY_LEN];
+  struct hash_hmac_key *prepared; /* NULL: the bytes keyed again for every handle */
 };
+
+/* Once the bytes are set: a handle is then an HMAC with the key prepared
+ * (6k instructions) instead of a one-shot HMAC keyed anew (19k), on the
+ * way of every attach. handle_key_clear frees it. */
+void handle_key_prepare(struct handle_key *key);
+void handle_key_clear(struct handle_key *key);
 
 /* out: HANDLE_LEN hex digits and a NUL. */
 void handle_of_id(const struct handle_key *key, const char *terminal_id, char *out);

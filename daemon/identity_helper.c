@@ -151,8 +151,13 @@ static void on_exit_(evutil_socket_t fd, short events, void *arg)
 {
   struct identity_query *query = arg;
 
+  siginfo_t info = {0};
+
   (void)fd;
   (void)events;
+  /* Exited? (Asked without reaping: polled, this runs while it works.) */
+  if (waitid(P_PID, (id_t)query->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+    return;
   /* anything it left behind, while the zombie still holds the group's id */
   kill(-query->pid, SIGKILL);
   if (waitpid(query->pid, &query->status, WNOHANG) != query->pid)

@@ -194,6 +194,7 @@ static int build(struct daemon *daemon)
   if (r < 0)
     return r;
   open_store(daemon);
+  handle_key_prepare(&daemon->key);
   seq_counter_init(&daemon->seq, daemon->store);
   r = registry_client_new(daemon->base, &registry, &daemon->registry);
   if (r < 0) {
@@ -332,6 +333,7 @@ static void stop(struct daemon *daemon)
   registry_client_free(daemon->registry);
   bus_free(daemon->bus);
   store_close(daemon->store);
+  handle_key_clear(&daemon->key);
   for (size_t i = 0; i < sizeof events / sizeof *events; i++)
     if (events[i])
       event_free(events[i]);

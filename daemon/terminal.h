@@ -30,8 +30,9 @@ struct terminal {
   struct decide_state state;
   struct backoff backoff;
   struct event *retry_timer;
-  unsigned retry_after_s;     /* the registry's last Retry-After: the next retry waits that long */
-  struct registry_call *call; /* lookup or claim in flight */
+  struct event *confirm_timer; /* a known phone's confirming claim, just after its Decision */
+  unsigned retry_after_s;      /* the registry's last Retry-After: the next retry waits that long */
+  struct registry_call *call;  /* lookup or claim in flight */
   struct identity_query *query;
   bus_done_fn forget_done;
   void *forget_call;

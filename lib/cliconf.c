@@ -87,7 +87,9 @@ int cliconf_parse(const struct cliconf *conf, int argc, char **argv)
     if (opt != 'c' && conf->set(conf->settings, key, optarg ? optarg : "yes") < 0)
       return -1;
   }
-  if (optind < argc) {
+  if (conf->args_at)
+    *conf->args_at = optind;
+  else if (optind < argc) {
     log_err("unexpected argument \"%s\"", argv[optind]);
     return -1;
   }

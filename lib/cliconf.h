@@ -17,6 +17,10 @@ struct cliconf {
   /* Applies one setting; logs and returns -EINVAL when the value is bad. */
   int (*set)(void *settings, const char *key, const char *value);
   void *settings;
+  /* NULL: arguments other than options are an error. Else they are
+   * allowed (a subcommand and its operands), wherever they stand: getopt
+   * moves them, in order, to argv[*args_at] onwards. */
+  int *args_at;
 };
 
 /* 0 when the program should run, 1 when --help or --version was answered,

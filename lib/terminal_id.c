@@ -69,14 +69,9 @@ static bool is_placeholder(const char *s, size_t len)
   return false;
 }
 
-bool terminal_serial_is_usable(const char *serial)
+/* A serial already trimmed, len bytes (not NUL-terminated). */
+static bool is_usable(const char *s, size_t len)
 {
-  const char *s;
-  size_t len;
-
-  if (!serial)
-    return false;
-  trim(serial, &s, &len);
   if (len > TERMINAL_SERIAL_MAX)
     return false;
   for (size_t i = 0; i < len; i++) {
@@ -87,11 +82,23 @@ bool terminal_serial_is_usable(const char *serial)
   return !is_placeholder(s, len);
 }
 
-bool terminal_imei_is_valid(const char *imei)
+bool terminal_serial_is_usable(const char *serial)
+{
+  const char *s;
+  size_t len;
+
+  if (!serial)
+    return false;
+  trim(serial, &s, &len);
+  return is_usable(s, len);
+}
+
+/* len bytes (not NUL-terminated): 15 digits, Luhn, not all one digit. */
+static bool is_imei(const char *imei, size_t len)
 {
   int sum = 0;
 
-  if (!imei || strlen(imei) != 15)
+  if (len != 15)
     return false;
   for (int i = 0; i < 15; i++) {
     int digit;
@@ -108,6 +115,11 @@ bool terminal_imei_is_valid(const char *imei)
     sum += digit;
   }
   return sum % 10 == 0 && !is_one_character(imei, 15);
+}
+
+bool terminal_imei_is_valid(const char *imei)
+{
+  return imei && is_imei(imei, strlen(imei));
 }
 
 static bool vendor_is_valid(const char *vendor)
@@ -184,14 +196,32 @@ enum terminal_id_kind terminal_id_choose(enum terminal_id_rule rule, const char 
   return kind;
 }
 
+/* "<4 lowercase hex>:<serial>", the serial as choose_usb() writes it:
+ * trimmed (so no space at either end) and usable. */
+static bool is_usb_rest(const char *s, size_t len)
+{
+  const char *serial = s + 5;
+  size_t serial_len = len - 5;
+
+  if (len < 6 || s[4] != ':')
+    return false;
+  for (int i = 0; i < 4; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  if (serial[0] == ' ' || serial[serial_len - 1] == ' ')
+    return false;
+  return is_usable(serial, serial_len);
+}
+
 bool terminal_id_is_acceptable(const char *id, size_t len)
 {
-  if (len == 0 || len > TERMINAL_ID_MAX)
+  if (len > TERMINAL_ID_MAX || memchr(id, '\0', len))
     return false;
-  for (size_t i = 0; i < len; i++)
-    if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
-      return false;
-  return true;
+  if (len > 4 && memcmp(id, "usb:", 4) == 0)
+    return is_usb_rest(id + 4, len - 4);
+  if (len > 5 && memcmp(id, "imei:", 5) == 0)
+    return is_imei(id + 5, len - 5);
+  return false;
 }
 
 int terminal_id_rule_from_name(const char *name, enum terminal_id_rule *out_rule)

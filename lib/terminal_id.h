@@ -39,8 +39,11 @@ enum terminal_id_kind terminal_id_choose(enum terminal_id_rule rule, const char 
                                          const char *serial, const char *imei, char *out,
                                          size_t out_size);
 
-/* True for a string the registry accepts as an identifier: 1 to
- * TERMINAL_ID_MAX bytes, no control characters. */
+/* True for an identifier of the contract's grammar, the only ones the
+ * registry accepts and the only ones terminal_id_choose() writes:
+ * "usb:<4 lowercase hex>:<serial>" (a usable serial as trimmed, so
+ * neither end is a space) or "imei:<15 digits, Luhn>". len bytes, which
+ * may hold a NUL (then false). */
 bool terminal_id_is_acceptable(const char *id, size_t len);
 
 /* Parses "serial" or "imei" (configuration); 0 or -EINVAL. */

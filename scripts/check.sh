@@ -32,7 +32,8 @@ run_suite() {
 
 if [ "${1:-}" = "--valgrind" ]; then
   # A build of its own without sanitizers, -O1 for readable reports.
-  cmake -S . -B build-valgrind -DPHONEBIND_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake -S . -B build-valgrind -DPHONEBIND_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DPHONEBIND_TEST_TIMEOUT_SCALE=15 >/dev/null
   cmake --build build-valgrind -j "$jobs" -- --no-print-directory >/dev/null
   echo "==> unit tests under memcheck"
   ctest --test-dir build-valgrind -L unit -j "$jobs" --output-on-failure \
@@ -40,7 +41,7 @@ if [ "${1:-}" = "--valgrind" ]; then
 --errors-for-leak-kinds=definite --show-leak-kinds=definite"
   echo "==> integration tests: daemon and registry under memcheck"
   PHONEBIND_VALGRIND=1 ctest --test-dir build-valgrind -L integration -j "$jobs" \
-    --output-on-failure --timeout 1800
+    --output-on-failure
   echo "==> no memcheck errors"
   exit 0
 fi

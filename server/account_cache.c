@@ -12,6 +12,7 @@
 struct account_cache {
   pthread_rwlock_t lock;
   struct strmap *accounts; /* hex token hash → malloc'd account id */
+  uint64_t generation;     /* moved by every forget */
 };
 
 struct account_cache *account_cache_new(void)
@@ -55,16 +56,60 @@ int account_cache_get(struct account_cache *cache, const uint8_t token_hash[HASH
   return account != NULL;
 }
 
+uint64_t account_cache_generation(struct account_cache *cache)
+{
+  uint64_t generation;
+
+  pthread_rwlock_rdlock(&cache->lock);
+  generation = cache->generation;
+  pthread_rwlock_unlock(&cache->lock);
+  return generation;
+}
+
 void account_cache_put(struct account_cache *cache, const uint8_t token_hash[HASH_SHA256_LEN],
-                       const char *account)
+                       const char *account, uint64_t generation)
 {
   char key[HASH_SHA256_HEX_LEN + 1];
-  char *copy = xstrdup(account), *old;
+  char *copy = xstrdup(account), *old = NULL;
 
   hash_hex_encode(token_hash, HASH_SHA256_LEN, key);
   pthread_rwlock_wrlock(&cache->lock);
-  old = strmap_get(cache->accounts, key);
-  strmap_put(cache->accounts, key, copy);
+  if (generation == cache->generation) {
+    old = strmap_get(cache->accounts, key);
+    strmap_put(cache->accounts, key, copy);
+    copy = NULL;
+  }
   pthread_rwlock_unlock(&cache->lock);
   free(old);
+  free(copy);
+}
+
+struct forget_walk {
+  const char *account;
+  char **keys; /* of the entries to drop */
+  size_t count;
+};
+
+static void collect(const char *key, void *value, void *userdata)
+{
+  struct forget_walk *walk = userdata;
+
+  if (!walk->account || strcmp(value, walk->account) == 0)
+    walk->keys[walk->count++] = xstrdup(key);
+}
+
+void account_cache_forget_account(struct account_cache *cache, const char *account)
+{
+  struct forget_walk walk = {.account = account};
+
+  pthread_rwlock_wrlock(&cache->lock);
+  cache->generation++;
+  walk.keys = xcalloc(strmap_size(cache->accounts) + 1, sizeof *walk.keys);
+  strmap_foreach(cache->accounts, collect, &walk);
+  for (size_t i = 0; i < walk.count; i++) {
+    free(strmap_remove(cache->accounts, walk.keys[i]));
+    free(walk.keys[i]);
+  }
+  pthread_rwlock_unlock(&cache->lock);
+  free(walk.keys);
 }

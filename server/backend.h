@@ -26,6 +26,7 @@
 #define BACKEND_UNKNOWN (-ECONNABORTED) /* a write sent, its outcome lost */
 
 struct backend;
+struct backend_admin_ops;
 struct event_base;
 
 enum binding_status {
@@ -119,6 +120,16 @@ struct backend_ops {
    * the stored value is (now) check, -EKEYREJECTED when it is another.
    * Start-up only. */
   int (*store_key_check)(struct backend *backend, const uint8_t check[HASH_SHA256_LEN]);
+  /* The support tool's requests (backend_admin.h); NULL: none. */
+  const struct backend_admin_ops *admin;
+  /* Optional; for a backend whose read_key_check answered
+   * BACKEND_UNAVAILABLE: it answers BACKEND_UNAVAILABLE to every request
+   * until it has reached the database, migrated it and found (or stored)
+   * this check value there; refused() is called (from any thread) when
+   * the database holds another. Start-up only, after which end_startup is
+   * not needed. */
+  void (*verify_key_later)(struct backend *backend, const uint8_t check[HASH_SHA256_LEN],
+                           void (*refused)(void));
 };
 
 /* Every backend starts with this, so callers can reach the ops. */

@@ -11,6 +11,8 @@
  * would miss another instance's bindings). */
 #include "account_id.h"
 #include "backend.h"
+#include "backend_admin.h"
+#include "backend_pg_admin.h"
 #include "backend_pg_pool.h"
 #include "backend_pg_schema.h"
 #include "log.h"
@@ -51,12 +53,22 @@ struct backend_pg {
   char *uri;
   char *shown; /* the URI with its password masked */
   const char *values[sizeof default_keywords / sizeof *default_keywords];
-  PGconn *startup; /* holds the migration lock until end_startup */
-  pthread_mutex_t lock;
+  PGconn *startup;      /* holds the migration lock until end_startup */
+  pthread_mutex_t lock; /* guards loops, and the verifier's waits */
   struct loop_pool *loops;
   size_t loop_count;
+  atomic_bool verified; /* schema and key checked: requests may go */
+  /* A registry started while the database could not be reached checks
+   * it from a thread of its own once it can (verify_key_later). */
+  pthread_t verifier;
+  bool verifier_started, stopping;
+  pthread_cond_t wake;
+  uint8_t check[HASH_SHA256_LEN];
+  void (*refused)(void);
   struct pg_pool_shared shared;
   _Atomic uint64_t purged_at;
+  uint64_t ttl_ms;   /* binding-ttl; 0: never */
+  char ttl_text[24]; /* the same, as the statements' parameter */
 };
 
 enum op_kind {
@@ -78,6 +90,7 @@ struct op {
   uint8_t hash[HASH_SHA256_LEN];
   char account[ACCOUNT_ID_MAX];
   char seq[24], now[24];
+  const char *ttl; /* the backend's ttl_text */
   int attempts;
 };
 
@@ -255,6 +268,12 @@ static void submit(struct op *op)
     set_param(op, 2, op->now, -1, 0);
   if (op->kind == OP_CLAIM || op->kind == OP_RELEASE)
     set_param(op, 3, op->now, -1, 0);
+  if (op->kind == OP_CLAIM || op->kind == OP_RELEASE)
+    set_param(op, 4, op->ttl, -1, 0);
+  if (op->kind == OP_LOOKUP) { /* a lapsed binding is none */
+    set_param(op, 1, op->ttl, -1, 0);
+    set_param(op, 2, op->now, -1, 0);
+  }
   pg_pool_submit(op->pool, request);
 }
 
@@ -267,6 +286,11 @@ static struct op *op_new(struct backend *base, const struct backend_call *call, 
   struct pg_pool *pool = pool_of(be, call->base);
   struct op *op;
 
+  if (!atomic_load(&be->verified)) {
+    backend_answer(call,
+                   &(struct backend_result){.error = BACKEND_UNAVAILABLE, .retry_after_s = 1});
+    return NULL;
+  }
   if (!pool) {
     log_err("database request from a thread without a database connection");
     backend_answer_error(call, -EINVAL);
@@ -276,6 +300,7 @@ static struct op *op_new(struct backend *base, const struct backend_call *call, 
   op->call = *call;
   op->pool = pool;
   op->kind = kind;
+  op->ttl = be->ttl_text;
   if (hash)
     memcpy(op->hash, hash, HASH_SHA256_LEN);
   if (account)
@@ -300,13 +325,17 @@ static void maybe_purge(struct backend *base, const struct backend_call *call, u
   submit(op);
 }
 
+static uint64_t wall_clock_ms(void);
+
 static void pg_lookup(struct backend *base, const struct backend_call *call,
                       const uint8_t *terminal_hash, const char *account)
 {
   struct op *op = op_new(base, call, OP_LOOKUP, terminal_hash, account);
 
-  if (op)
-    submit(op);
+  if (!op)
+    return;
+  snprintf(op->now, sizeof op->now, "%" PRIu64, wall_clock_ms());
+  submit(op);
 }
 
 static void fenced(struct backend *base, const struct backend_call *call, enum op_kind kind,
@@ -372,9 +401,11 @@ static void pg_health(struct backend *base, const struct backend_call *call)
 static int pg_attach_loop(struct backend *base, struct event_base *loop)
 {
   struct backend_pg *be = (struct backend_pg *)base;
-  struct pg_pool *pool = pg_pool_new(loop, default_keywords, be->values, POOL_SIZE, &be->shared);
+  struct pg_pool *pool;
 
-  pthread_mutex_lock(&be->lock);
+  pthread_mutex_lock(&be->lock); /* verified is set under it, then the pools started */
+  pool = pg_pool_new(loop, default_keywords, be->values, POOL_SIZE, &be->shared,
+                     atomic_load(&be->verified));
   be->loops = xrealloc(be->loops, (be->loop_count + 1) * sizeof *be->loops);
   be->loops[be->loop_count++] = (struct loop_pool){loop, pool};
   pthread_mutex_unlock(&be->lock);
@@ -437,7 +468,11 @@ static int read_key_check_value(struct backend_pg *be, uint8_t out_check[HASH_SH
 static int pg_read_key_check(struct backend *base, uint8_t *out_check, bool *out_keyed)
 {
   struct backend_pg *be = (struct backend_pg *)base;
-  PGresult *res =
+  PGresult *res;
+
+  if (!be->startup)
+    return BACKEND_UNAVAILABLE;
+  res =
     startup_query(be, "SELECT EXISTS (SELECT 1 FROM bindings) OR EXISTS (SELECT 1 FROM tombstones)",
                   0, NULL, NULL, NULL);
 
@@ -504,12 +539,20 @@ static void pg_close(struct backend *base)
 {
   struct backend_pg *be = (struct backend_pg *)base;
 
+  if (be->verifier_started) {
+    pthread_mutex_lock(&be->lock);
+    be->stopping = true;
+    pthread_cond_signal(&be->wake);
+    pthread_mutex_unlock(&be->lock);
+    pthread_join(be->verifier, NULL);
+  }
   for (size_t i = 0; i < be->loop_count; i++)
     pg_pool_free(be->loops[i].pool);
   free(be->loops);
   if (be->startup)
     PQfinish(be->startup);
   pthread_mutex_destroy(&be->lock);
+  pthread_cond_destroy(&be->wake);
   free(be->uri);
   free(be->shown);
   free(be);
@@ -531,8 +574,10 @@ static int start_up(struct backend_pg *be)
   if (!be->startup)
     return -ENOMEM;
   if (PQstatus(be->startup) != CONNECTION_OK) {
-    log_err("cannot connect to database %s: %.*s", be->shown,
+    log_err("cannot reach the database %s: %.*s", be->shown,
             (int)strcspn(PQerrorMessage(be->startup), "\n"), PQerrorMessage(be->startup));
+    PQfinish(be->startup);
+    be->startup = NULL;
     return -ECONNREFUSED;
   }
   PQsetNoticeProcessor(be->startup, notice_to_log, NULL);
@@ -552,18 +597,142 @@ static int pg_open(const char *uri, struct backend **out_backend)
 
   be->base.ops = &backend_pg_ops;
   be->uri = xstrdup(uri);
+  snprintf(be->ttl_text, sizeof be->ttl_text, "0");
   be->shown = uri_mask_credentials(uri);
   memcpy(be->values, defaults, sizeof defaults);
   be->values[n] = be->uri; /* "dbname", expanded: the URI's settings win */
   be->shared.shown = be->shown;
   pthread_mutex_init(&be->lock, NULL);
+  pthread_cond_init(&be->wake, NULL);
   r = start_up(be);
+  if (r == -ECONNREFUSED) {
+    log_warn("database %s: answering 503 until it can be reached", be->shown);
+    *out_backend = &be->base; /* verified later (verify_key_later) */
+    return 0;
+  }
+  atomic_store(&be->verified, r == 0);
   if (r < 0) {
     pg_close(&be->base);
     return r;
   }
   *out_backend = &be->base;
   return 0;
+}
+
+/* Connect, migrate, find or store the check value: 0 when all is done,
+ * -EKEYREJECTED for another key's check value, else -errno to try again. */
+static int verify_once(struct backend_pg *be)
+{
+  int r = start_up(be);
+
+  if (r == 0)
+    r = pg_store_key_check(&be->base, be->check);
+  if (r == -EKEYREJECTED)
+    log_err(
+      "database %s holds the check value of another terminal-id key: the key file is "
+      "not the key this database was made with; stopping",
+      be->shown);
+  if (r == 0) {
+    log_info("database %s reached: schema and terminal-id key checked", be->shown);
+    pg_end_startup(&be->base);
+  }
+  if (be->startup)
+    PQfinish(be->startup);
+  be->startup = NULL;
+  return r;
+}
+
+static void start_pools(struct backend_pg *be)
+{
+  pthread_mutex_lock(&be->lock);
+  atomic_store(&be->verified, true);
+  for (size_t i = 0; i < be->loop_count; i++)
+    pg_pool_start(be->loops[i].pool);
+  pthread_mutex_unlock(&be->lock);
+}
+
+static struct timespec realtime_in(unsigned ms)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (long)(ms % 1000) * 1000000;
+  if (ts.tv_nsec >= 1000000000) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000;
+  }
+  return ts;
+}
+
+/* Tries again and again, 0.5 s doubling to 5 s, until it is settled or
+ * the backend closes. The first try waits too: the signal handlers that
+ * refused() relies on are installed after start-up. */
+static void *verify_run(void *arg)
+{
+  struct backend_pg *be = arg;
+  unsigned wait_ms = 500;
+  int r = -EAGAIN;
+
+  pthread_mutex_lock(&be->lock);
+  while (!be->stopping) {
+    struct timespec until = realtime_in(wait_ms);
+    pthread_cond_timedwait(&be->wake, &be->lock, &until);
+    if (be->stopping)
+      break;
+    pthread_mutex_unlock(&be->lock);
+    r = verify_once(be);
+    pthread_mutex_lock(&be->lock);
+    if (r == 0 || r == -EKEYREJECTED)
+      break;
+    wait_ms = wait_ms * 2 > 5000 ? 5000 : wait_ms * 2;
+  }
+  pthread_mutex_unlock(&be->lock);
+  if (r == 0)
+    start_pools(be);
+  else if (r == -EKEYREJECTED)
+    be->refused();
+  return NULL;
+}
+
+static void pg_verify_key_later(struct backend *base, const uint8_t *check, void (*refused)(void))
+{
+  struct backend_pg *be = (struct backend_pg *)base;
+
+  memcpy(be->check, check, HASH_SHA256_LEN);
+  be->refused = refused;
+  if (pthread_create(&be->verifier, NULL, verify_run, be) != 0)
+    log_fatal("cannot start a thread");
+  be->verifier_started = true;
+}
+
+static void pg_set_binding_ttl(struct backend *base, uint64_t ttl_ms)
+{
+  struct backend_pg *be = (struct backend_pg *)base;
+
+  be->ttl_ms = ttl_ms;
+  snprintf(be->ttl_text, sizeof be->ttl_text, "%" PRIu64, ttl_ms);
+}
+
+uint64_t backend_pg_binding_ttl_ms(const struct backend *base)
+{
+  return ((const struct backend_pg *)base)->ttl_ms;
+}
+
+PGconn *backend_pg_connect(struct backend *base)
+{
+  struct backend_pg *be = (struct backend_pg *)base;
+  PGconn *conn = PQconnectdbParams(default_keywords, be->values, 1);
+
+  if (conn && PQstatus(conn) == CONNECTION_OK) {
+    PQsetNoticeProcessor(conn, notice_to_log, NULL);
+    return conn;
+  }
+  log_err("cannot reach the database %s: %.*s", be->shown,
+          conn ? (int)strcspn(PQerrorMessage(conn), "\n") : 6,
+          conn ? PQerrorMessage(conn) : "no memory");
+  PQfinish(conn);
+  return NULL;
 }
 
 const struct backend_ops backend_pg_ops = {
@@ -581,4 +750,7 @@ const struct backend_ops backend_pg_ops = {
   .health = pg_health,
   .read_key_check = pg_read_key_check,
   .store_key_check = pg_store_key_check,
+  .verify_key_later = pg_verify_key_later,
+  .set_binding_ttl = pg_set_binding_ttl,
+  .admin = &backend_pg_admin_ops,
 };

@@ -76,6 +76,10 @@ static void conn_reset(struct pg_conn *conn, struct pg_request_list *out_orphans
 {
   TAILQ_INIT(out_orphans);
   TAILQ_CONCAT(out_orphans, &conn->in_flight, link);
+  /* The oldest failed before the link went (the server ended the session
+   * in its statement): not committed, whatever it was. */
+  if (conn->held && PQresultStatus(conn->held) == PGRES_FATAL_ERROR && TAILQ_FIRST(out_orphans))
+    TAILQ_FIRST(out_orphans)->write = false;
   conn->count = 0;
   free_event(&conn->io);
   free_event(&conn->writable);

@@ -21,7 +21,7 @@
 #include "backend.h"
 #include "backend_pg_schema.h"
 
-#define PG_REQUEST_PARAMS 4
+#define PG_REQUEST_PARAMS 5
 
 struct pg_request;
 

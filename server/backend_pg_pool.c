@@ -29,6 +29,7 @@ struct pg_pool {
   int size;
   struct pg_request_list waiting; /* for a connection, oldest first */
   struct event *waiting_deadline;
+  struct event *start; /* activated from another thread by pg_pool_start */
   bool closing;
 };
 
@@ -199,13 +200,35 @@ static void on_retry(evutil_socket_t fd, short events, void *arg)
     schedule_retry(slot);
 }
 
+static void on_start(evutil_socket_t fd, short events, void *arg)
+{
+  struct pg_pool *pool = arg;
+
+  (void)fd;
+  (void)events;
+  for (int i = 0; i < pool->size; i++) {
+    struct slot *slot = &pool->slots[i];
+    if (!pg_conn_is_ready(slot->conn) && !pg_conn_is_connecting(slot->conn) &&
+        !event_pending(slot->retry, EV_TIMEOUT, NULL) && pg_conn_connect(slot->conn) < 0)
+      schedule_retry(slot);
+  }
+}
+
+/* event_active() is the one call into another thread's loop that is
+ * thread-safe (evthread_use_pthreads). */
+void pg_pool_start(struct pg_pool *pool)
+{
+  event_active(pool->start, EV_TIMEOUT, 0);
+}
+
 static const struct pg_conn_events conn_events = {
   .ready = on_ready,
   .lost = on_lost,
 };
 
 struct pg_pool *pg_pool_new(struct event_base *base, const char *const *keywords,
-                            const char *const *values, int size, struct pg_pool_shared *shared)
+                            const char *const *values, int size, struct pg_pool_shared *shared,
+                            bool connect)
 {
   struct pg_pool *pool = xcalloc(1, sizeof *pool);
 
@@ -214,17 +237,18 @@ struct pg_pool *pg_pool_new(struct event_base *base, const char *const *keywords
   pool->size = size < 1 ? 1 : size > PG_POOL_MAX ? PG_POOL_MAX : size;
   TAILQ_INIT(&pool->waiting);
   pool->waiting_deadline = evtimer_new(base, on_waiting_deadline, pool);
+  pool->start = event_new(base, -1, 0, on_start, pool);
   for (int i = 0; i < pool->size; i++) {
     struct slot *slot = &pool->slots[i];
     slot->pool = pool;
     slot->backoff_ms = BACKOFF_FIRST_MS;
     slot->conn = pg_conn_new(base, keywords, values, &conn_events, slot);
     slot->retry = evtimer_new(base, on_retry, slot);
-    if (!slot->retry || !pool->waiting_deadline)
+    if (!slot->retry || !pool->waiting_deadline || !pool->start)
       log_fatal("out of memory");
-    if (pg_conn_connect(slot->conn) < 0)
-      schedule_retry(slot);
   }
+  if (connect)
+    on_start(-1, 0, pool);
   return pool;
 }
 
@@ -239,5 +263,6 @@ void pg_pool_free(struct pg_pool *pool)
     event_free(pool->slots[i].retry);
   }
   event_free(pool->waiting_deadline);
+  event_free(pool->start);
   free(pool);
 }

@@ -23,10 +23,13 @@ struct pg_pool_shared {
 
 struct pg_pool;
 
-/* Starts connecting every connection at once. keywords/values as for
- * pg_conn_new; borrowed, as is shared. */
+/* keywords/values as for pg_conn_new; borrowed, as is shared. Connects
+ * at once when connect is set, else from pg_pool_start. */
 struct pg_pool *pg_pool_new(struct event_base *base, const char *const *keywords,
-                            const char *const *values, int size, struct pg_pool_shared *shared);
+                            const char *const *values, int size, struct pg_pool_shared *shared,
+                            bool connect);
+/* From any thread: the pool's loop starts connecting what is idle. */
+void pg_pool_start(struct pg_pool *pool);
 /* Closes every connection, answering every request. */
 void pg_pool_free(struct pg_pool *pool);
 

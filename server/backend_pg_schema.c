@@ -134,18 +134,70 @@ static const char schema_v2[] =
   "  END IF;"
   "END $$;";
 
-static const char *const schema_steps[PG_SCHEMA_VERSION + 1] = {[1] = schema_v1, [2] = schema_v2};
+/* Version 3, as SQLite's: revocation (accounts.revoked_at), and
+ * binding-ttl. A claim or a release first settles a lapsed binding (not
+ * renewed for longer than p_ttl milliseconds; 0: never) into its owner's
+ * tombstone, keeping its sequence, under the terminal's advisory lock
+ * (re-entrant: the version 2 functions it then calls take it again). The
+ * version 2 functions stay, for instances not upgraded yet. */
+static const char schema_v3[] =
+  "ALTER TABLE accounts ADD COLUMN revoked_at bigint;"
+  "CREATE FUNCTION phonebind_settle_lapsed(p_terminal bytea, p_now bigint, p_ttl bigint)"
+  "  RETURNS void LANGUAGE plpgsql AS $$"
+  "DECLARE"
+  "  v_owner text;"
+  "  v_seq bigint;"
+  "  v_renewed bigint;"
+  "BEGIN"
+  "  IF p_ttl <= 0 THEN RETURN; END IF;"
+  "  PERFORM pg_advisory_xact_lock(phonebind_terminal_lock(p_terminal));"
+  "  SELECT b.account_id, b.seq, b.renewed_at INTO v_owner, v_seq, v_renewed FROM bindings b"
+  "    WHERE b.terminal_hash = p_terminal;"
+  "  IF FOUND AND p_now - v_renewed > p_ttl THEN"
+  "    INSERT INTO tombstones (terminal_hash, account_id, seq, released_at)"
+  "      VALUES (p_terminal, v_owner, v_seq, p_now)"
+  "      ON CONFLICT (terminal_hash, account_id)"
+  "      DO UPDATE SET seq = excluded.seq, released_at = excluded.released_at;"
+  "    DELETE FROM bindings WHERE terminal_hash = p_terminal;"
+  "  END IF;"
+  "END $$;"
+  "CREATE FUNCTION phonebind_claim(p_terminal bytea, p_account text, p_seq bigint,"
+  "    p_now bigint, p_ttl bigint, OUT answer integer, OUT stored bigint)"
+  "  LANGUAGE plpgsql AS $$"
+  "BEGIN"
+  "  PERFORM phonebind_settle_lapsed(p_terminal, p_now, p_ttl);"
+  "  SELECT c.answer, c.stored INTO answer, stored"
+  "    FROM phonebind_claim(p_terminal, p_account, p_seq, p_now) c;"
+  "END $$;"
+  "CREATE FUNCTION phonebind_release(p_terminal bytea, p_account text, p_seq bigint,"
+  "    p_now bigint, p_ttl bigint, OUT answer integer, OUT stored bigint)"
+  "  LANGUAGE plpgsql AS $$"
+  "BEGIN"
+  "  PERFORM phonebind_settle_lapsed(p_terminal, p_now, p_ttl);"
+  "  SELECT c.answer, c.stored INTO answer, stored"
+  "    FROM phonebind_release(p_terminal, p_account, p_seq, p_now) c;"
+  "END $$;";
+
+static const char *const schema_steps[PG_SCHEMA_VERSION + 1] = {
+  [1] = schema_v1, [2] = schema_v2, [3] = schema_v3};
 
 /* Parameters: $1 terminal or token hash (binary), then text. */
 const struct pg_statement_text pg_statements[PG_STATEMENT_COUNT] = {
-  [PG_LOOKUP] = {"pb_lookup", "SELECT account_id FROM bindings WHERE terminal_hash = $1", 1},
-  [PG_CLAIM] = {"pb_claim", "SELECT answer, stored FROM phonebind_claim($1, $2, $3, $4)", 4},
-  [PG_RELEASE] = {"pb_release", "SELECT answer, stored FROM phonebind_release($1, $2, $3, $4)", 4},
+  /* $2 the binding TTL (0: never), $3 now: a lapsed binding is no binding */
+  [PG_LOOKUP] = {"pb_lookup",
+                 "SELECT account_id FROM bindings WHERE terminal_hash = $1"
+                 " AND ($2::bigint = 0 OR $3::bigint - renewed_at <= $2::bigint)",
+                 3},
+  [PG_CLAIM] = {"pb_claim",
+                "SELECT answer, stored FROM phonebind_claim($1, $2, $3, $4, $5::bigint)", 5},
+  [PG_RELEASE] = {"pb_release",
+                  "SELECT answer, stored FROM phonebind_release($1, $2, $3, $4, $5::bigint)", 5},
   [PG_CREATE_ACCOUNT] = {"pb_create_account",
                          "INSERT INTO accounts (id, token_hash, created_at) VALUES ($2, $1, $3)"
                          " ON CONFLICT (id) DO NOTHING RETURNING id",
                          3},
-  [PG_FIND_ACCOUNT] = {"pb_find_account", "SELECT id FROM accounts WHERE token_hash = $1", 1},
+  [PG_FIND_ACCOUNT] = {"pb_find_account",
+                       "SELECT id FROM accounts WHERE token_hash = $1 AND revoked_at IS NULL", 1},
   /* a server that became a standby answers true: not one to write to */
   [PG_HEALTH] = {"pb_health", "SELECT pg_is_in_recovery()", 0},
   [PG_PURGE_TOMBSTONES] = {"pb_purge_tombstones", "DELETE FROM tombstones WHERE released_at < $1",

@@ -7,7 +7,7 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 
 /* Two-key advisory lock (a key space apart from the one-key locks that
  * claims take per terminal) held while the schema is migrated and the

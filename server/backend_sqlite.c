@@ -7,6 +7,8 @@
  * while the registry runs. */
 #include "account_id.h"
 #include "backend.h"
+#include "backend_admin.h"
+#include "backend_sqlite.h"
 #include "bound_filter.h"
 #include "fence.h"
 #include "log.h"
@@ -23,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define KEY_CHECK_NAME "terminal-key-check"
 #define TOMBSTONE_KEEP_MS (7ULL * 24 * 3600 * 1000) /* the contract: at least a week */
 #define PURGE_EVERY_MS (3600ULL * 1000)
@@ -58,27 +60,13 @@ static const char schema_v2[] =
   "  PRIMARY KEY (terminal_hash, account_id)) WITHOUT ROWID;"
   "CREATE INDEX tombstones_released_at ON tombstones (released_at);";
 
-static const char *const schema_steps[SCHEMA_VERSION + 1] = {[1] = schema_v1, [2] = schema_v2};
+/* Version 3: revocation (phonebind-registry admin revoke): a revoked
+ * account's tokens are refused, its bindings stay until released or
+ * lapsed. */
+static const char schema_v3[] = "ALTER TABLE accounts ADD COLUMN revoked_at INTEGER;";
 
-struct backend_sqlite {
-  struct backend base;
-  char *path;
-  pthread_mutex_t lock; /* guards the connection and every statement */
-  sqlite3 *db;
-  sqlite3_stmt *insert_binding, *renew_binding, *delete_binding, *insert_account;
-  sqlite3_stmt *select_account_id, *select_binding, *select_account;
-  sqlite3_stmt *select_tombstone, *upsert_tombstone, *delete_tombstone, *purge_tombstones;
-  sqlite3_stmt *begin, *commit, *rollback;
-  struct bound_filter *bound; /* lookups of unbound terminals skip the lock */
-  uint64_t purged_at;         /* when old tombstones were last purged */
-  uint64_t ttl_ms;            /* binding-ttl; 0: bindings never lapse */
-};
-
-/* A binding as select_owner reads it. */
-struct owner_row {
-  char account[ACCOUNT_ID_MAX];
-  uint64_t seq, renewed_at;
-};
+static const char *const schema_steps[SCHEMA_VERSION + 1] = {
+  [1] = schema_v1, [2] = schema_v2, [3] = schema_v3};
 
 /* What the fence needs to know of a terminal, for one account. */
 struct fence_state {
@@ -244,12 +232,6 @@ static int select_owner(struct backend_sqlite *be, const uint8_t *terminal_hash,
   return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
 }
 
-/* binding-ttl: not renewed for longer than the TTL. */
-static bool lapsed(const struct backend_sqlite *be, const struct owner_row *row, uint64_t now)
-{
-  return be->ttl_ms && now > row->renewed_at && now - row->renewed_at > be->ttl_ms;
-}
-
 static int lookup_now(struct backend_sqlite *be, const uint8_t *terminal_hash, const char *account,
                       enum binding_status *out_status)
 {
@@ -265,7 +247,7 @@ static int lookup_now(struct backend_sqlite *be, const uint8_t *terminal_hash, c
   pthread_mutex_unlock(&be->lock);
   if (r < 0)
     return r;
-  if (r == 0 || lapsed(be, &owner, wall_clock_ms()))
+  if (r == 0 || backend_sqlite_lapsed(be, owner.renewed_at, wall_clock_ms()))
     *out_status = BINDING_UNBOUND;
   else
     *out_status =
@@ -423,7 +405,7 @@ static int settle_lapsed(struct backend_sqlite *be, const uint8_t *terminal_hash
             ? select_owner(be, terminal_hash, &owner)
             : 0;
 
-  if (r <= 0 || !lapsed(be, &owner, now))
+  if (r <= 0 || !backend_sqlite_lapsed(be, owner.renewed_at, now))
     return r < 0 ? r : 0;
   r = sqlite_errno(step_once(be->begin));
   if (r == 0)
@@ -671,7 +653,7 @@ static const struct {
   STATEMENT(insert_account,
             "INSERT INTO accounts (id, token_hash, created_at) VALUES (?1, ?2, ?3)"),
   STATEMENT(select_account_id, "SELECT 1 FROM accounts WHERE id = ?1"),
-  STATEMENT(select_account, "SELECT id FROM accounts WHERE token_hash = ?1"),
+  STATEMENT(select_account, "SELECT id FROM accounts WHERE token_hash = ?1 AND revoked_at IS NULL"),
   STATEMENT(select_tombstone,
             "SELECT seq FROM tombstones WHERE terminal_hash = ?1 AND account_id = ?2"),
   STATEMENT(upsert_tombstone,
@@ -789,6 +771,7 @@ const struct backend_ops backend_sqlite_ops = {
   .find_account = sqlite_find_account,
   .health = sqlite_health,
   .set_binding_ttl = sqlite_set_binding_ttl,
+  .admin = &backend_sqlite_admin_ops,
   .read_key_check = sqlite_read_key_check,
   .store_key_check = sqlite_store_key_check,
 };

@@ -16,6 +16,7 @@
 
 static const char usage[] =
   "Usage: phonebind-registry [OPTION]...\n"
+  "       phonebind-registry admin COMMAND [ARG]... [OPTION]...\n"
   "Remembers which client each phone is bound to and hands out shadow accounts.\n\n"
   "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8470)\n"
   "  -d, --database URI       sqlite:PATH or a path (default registry.db),\n"
@@ -29,9 +30,16 @@ static const char usage[] =
   "      --tls-key FILE       and this private key (PEM); SIGHUP reloads both\n"
   "      --binding-ttl DURATION  a binding its owner has not renewed for this long\n"
   "                           has lapsed: 90d, 12h, 30m, 45s, or 0 for never (default 0)\n"
+  "      --rate-accounts N    shadow accounts per minute per client address (default 60;\n"
+  "                           0: no limit)\n"
+  "      --rate-requests N    terminal calls per minute per account (default 6000; 0: none)\n"
+  "      --max-connections N  connections open at once (default 4096)\n"
   "      --log-level LEVEL    error, warning, info or debug (default info)\n"
   "  -h, --help               show this help\n"
-  "  -V, --version            show the version\n";
+  "  -V, --version            show the version\n"
+  "\nAdmin commands (JSON on stdout; see phonebind-registry(8)):\n"
+  "  show ID | release ID | revoke ACCOUNT | stats | create-account NAME |\n"
+  "  move-bindings FROM TO | backup FILE | new-key FILE\n";
 
 static const struct option options[] = {
   {"listen", required_argument, NULL, 'l'},
@@ -46,6 +54,9 @@ static const struct option options[] = {
   {"version", no_argument, NULL, 'V'},
   {"tls-cert", required_argument, NULL, 'C'},
   {"tls-key", required_argument, NULL, 'k'},
+  {"rate-accounts", required_argument, NULL, 'A'},
+  {"rate-requests", required_argument, NULL, 'R'},
+  {"max-connections", required_argument, NULL, 'M'},
   {NULL, 0, NULL, 0},
 };
 
@@ -86,6 +97,23 @@ int registry_parse_duration(const char *text, uint64_t *out_seconds)
   return 0;
 }
 
+/* A count from 0 (or 1) to max; logged and -EINVAL otherwise. */
+static int parse_count(const char *key, const char *value, unsigned min, unsigned max,
+                       unsigned *out)
+{
+  char *end;
+  unsigned long n;
+
+  errno = 0;
+  n = strtoul(value, &end, 10);
+  if (*value < '0' || *value > '9' || *end != '\0' || errno || n < min || n > max) {
+    log_err("%s must be a number from %u to %u, not \"%s\"", key, min, max, value);
+    return -EINVAL;
+  }
+  *out = (unsigned)n;
+  return 0;
+}
+
 /* One setting by its key name, from a flag or the file alike. */
 static int config_set(struct registry_config *config, const char *key, const char *value)
 {
@@ -103,6 +131,12 @@ static int config_set(struct registry_config *config, const char *key, const cha
     replace(&config->tls_cert, value);
   } else if (strcmp(key, "tls-key") == 0) {
     replace(&config->tls_key, value);
+  } else if (strcmp(key, "rate-accounts") == 0) {
+    return parse_count(key, value, 0, 1000000000, &config->rate_accounts);
+  } else if (strcmp(key, "rate-requests") == 0) {
+    return parse_count(key, value, 0, 1000000000, &config->rate_requests);
+  } else if (strcmp(key, "max-connections") == 0) {
+    return parse_count(key, value, 1, 1000000, &config->max_connections);
   } else if (strcmp(key, "threads") == 0) {
     long n = strtol(value, &end, 10);
     if (*value == '\0' || *end != '\0' || n < 1 || n > 64) {
@@ -135,6 +169,11 @@ static int set_entry(void *settings, const char *key, const char *value)
 
 int registry_config_parse(int argc, char **argv, struct registry_config *config)
 {
+  return registry_config_parse_args(argc, argv, config, NULL);
+}
+
+int registry_config_parse_args(int argc, char **argv, struct registry_config *config, int *args_at)
+{
   const struct cliconf conf = {
     .program = "phonebind-registry",
     .options = options,
@@ -144,11 +183,15 @@ int registry_config_parse(int argc, char **argv, struct registry_config *config)
     .version = "phonebind-registry " PHONEBIND_VERSION,
     .set = set_entry,
     .settings = config,
+    .args_at = args_at,
   };
 
   *config = (struct registry_config){.listen = xstrdup("127.0.0.1:8470"),
                                      .database = xstrdup("registry.db"),
                                      .threads = 1,
+                                     .rate_accounts = 60,
+                                     .rate_requests = 6000,
+                                     .max_connections = 4096,
                                      .log_level = LOG_INFO};
   return cliconf_parse(&conf, argc, argv);
 }

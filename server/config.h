@@ -12,6 +12,9 @@ struct registry_config {
   char *tls_cert;  /* NULL: plain HTTP */
   char *tls_key;
   int threads;
+  unsigned rate_accounts;   /* shadow accounts per minute per client address; 0: no limit */
+  unsigned rate_requests;   /* terminal calls per minute per account; 0: no limit */
+  unsigned max_connections; /* open at once, over all threads */
   int log_level;
   uint64_t binding_ttl_s; /* a binding not renewed for this long has lapsed; 0: never */
 };
@@ -19,6 +22,9 @@ struct registry_config {
 /* Fills config from argv (and the --config file it names). Returns 0, 1
  * when --help or --version was answered, or -1 after printing an error. */
 int registry_config_parse(int argc, char **argv, struct registry_config *config);
+/* The same, allowing a subcommand: its words start at argv[*args_at]
+ * (getopt moves them after the options, wherever they stood). */
+int registry_config_parse_args(int argc, char **argv, struct registry_config *config, int *args_at);
 void registry_config_clear(struct registry_config *config);
 
 /* "90d", "12h", "30m", "45s", plain seconds or "0": 0, or -EINVAL /

@@ -15,6 +15,7 @@
 
 struct account_cache;
 struct hash_hmac_key;
+struct throttle;
 struct tls;
 
 struct registry {
@@ -23,6 +24,8 @@ struct registry {
   struct hash_hmac_key *terminal_mac; /* keys the hashes of terminal identifiers */
   struct tls *tls;                    /* NULL: plain HTTP */
   uint64_t binding_ttl_s;             /* told by /v1/info; 0: bindings never lapse */
+  struct throttle *throttle;          /* rate-accounts, rate-requests (throttle.h) */
+  unsigned connections_per_thread;    /* max-connections shared out */
 };
 
 /* Sets limits and timeouts and installs the request handler. */

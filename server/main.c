@@ -3,10 +3,15 @@
  * thread, all accepting on the process's one listening socket; the main
  * thread's loop also takes the signals and leads the shutdown. */
 #include "account_cache.h"
+#include "admin.h"
+#include "admin_socket.h"
+#include "backend_admin.h"
 #include "backend.h"
 #include "config.h"
+#include "connections.h"
 #include "hash.h"
 #include "http.h"
+#include "throttle.h"
 #include "listener.h"
 #include "log.h"
 #include "terminal_key.h"
@@ -23,6 +28,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +41,7 @@ struct worker {
   int fd;             /* this thread's dup() of the listening socket */
   struct event *stop; /* activated by the main thread, run by this one */
   struct backend *backend;
+  struct connections *connections;
   pthread_t thread;
 };
 
@@ -44,6 +51,9 @@ struct server {
   struct worker *workers;
   int worker_count;
   struct event *sigterm, *sigint, *sighup;
+  struct admin_context admin_ctx;    /* what the admin socket's commands work on */
+  struct admin_socket *admin;        /* SQLite only: see admin_socket.h */
+  struct backend_watch *revocations; /* PostgreSQL: other processes' revocations */
 };
 
 /* evhttp turns reading off and writing on for every answer, and back
@@ -78,6 +88,7 @@ static void on_worker_stop(evutil_socket_t fd, short events, void *arg)
 
   (void)fd;
   (void)events;
+  connections_stop(worker->connections);
   if (worker->socket)
     evhttp_del_accept_socket(worker->http, worker->socket);
   worker->socket = NULL;
@@ -114,6 +125,8 @@ static int worker_start(struct worker *worker, struct registry *registry, int li
     evconnlistener_free(listener);
     return -ENOMEM;
   }
+  worker->connections = connections_new(worker->base, worker->http, listener,
+                                        registry->connections_per_thread, registry->tls);
   return 0;
 }
 
@@ -154,6 +167,24 @@ static void on_signal(evutil_socket_t signo, short events, void *arg)
   server_stop(arg);
 }
 
+/* A key checked late and refused: the registry stops as if it had not
+ * started (exit status 1). */
+static atomic_bool key_refused;
+
+static void on_key_refused(void)
+{
+  atomic_store(&key_refused, true);
+  kill(getpid(), SIGTERM);
+}
+
+static void verify_key_later(struct backend *backend, const uint8_t key[TERMINAL_KEY_LEN])
+{
+  uint8_t check[HASH_SHA256_LEN];
+
+  terminal_key_check_value(key, check);
+  backend->ops->verify_key_later(backend, check, on_key_refused);
+}
+
 static int open_registry(struct registry *registry, const struct registry_config *config)
 {
   _cleanup_free_ char *key_path = registry_config_key_file(config);
@@ -163,6 +194,7 @@ static int open_registry(struct registry *registry, const struct registry_config
   r = tls_open(config->tls_cert, config->tls_key, &registry->tls);
   if (r < 0)
     return r;
+  registry->throttle = throttle_new(config, &registry->connections_per_thread);
   registry->accounts = account_cache_new();
   r = backend_open_uri(config->database, &registry->backend);
   if (r < 0) {
@@ -175,21 +207,28 @@ static int open_registry(struct registry *registry, const struct registry_config
   if (r < 0)
     return r;
   registry->terminal_mac = hash_hmac_key_new(terminal_key, sizeof terminal_key);
-  explicit_bzero(terminal_key, sizeof terminal_key);
   registry->binding_ttl_s = config->binding_ttl_s;
   if (config->binding_ttl_s && !registry->backend->ops->set_binding_ttl) {
     log_err("binding-ttl: the %s backend cannot let bindings lapse",
             registry->backend->ops->scheme);
+    explicit_bzero(terminal_key, sizeof terminal_key);
     return -EOPNOTSUPP;
   }
   backend_set_binding_ttl(registry->backend, config->binding_ttl_s * 1000);
-  backend_end_startup(registry->backend);
+  if (r == TERMINAL_KEY_UNVERIFIED)
+    verify_key_later(registry->backend, terminal_key);
+  else
+    backend_end_startup(registry->backend);
+  explicit_bzero(terminal_key, sizeof terminal_key);
   return 0;
 }
 
 /* Events before their base, the base before the fd it watched. */
 static void server_free(struct server *server)
 {
+  admin_socket_free(server->admin);
+  if (server->revocations)
+    server->registry.backend->ops->admin->unwatch(server->revocations);
   if (server->sigterm)
     event_free(server->sigterm);
   if (server->sigint)
@@ -202,8 +241,10 @@ static void server_free(struct server *server)
       event_free(worker->stop);
     if (worker->backend) /* again: a start that failed never ran the loop */
       backend_detach_loop(worker->backend, worker->base);
+    connections_stop(worker->connections);
     if (worker->http)
       evhttp_free(worker->http);
+    connections_free(worker->connections);
     if (worker->base)
       event_base_free(worker->base);
     if (worker->fd >= 0)
@@ -216,6 +257,7 @@ static void server_free(struct server *server)
   account_cache_free(server->registry.accounts);
   hash_hmac_key_free(server->registry.terminal_mac);
   tls_free(server->registry.tls);
+  throttle_free(server->registry.throttle);
 }
 
 static const char *listen_error(int r)
@@ -225,6 +267,50 @@ static const char *listen_error(int r)
   if (r == -EADDRINUSE)
     return "address already in use (another registry or program listens there)";
   return strerror(-r);
+}
+
+static void forget_revoked(const char *account, void *accounts)
+{
+  account_cache_forget_account(accounts, account);
+}
+
+/* A revocation made by another process (an admin command on PostgreSQL)
+ * reaches this one's token cache. */
+static int watch_revocations(struct server *server)
+{
+  struct backend *backend = server->registry.backend;
+  const struct backend_admin_ops *admin = backend->ops->admin;
+
+  if (!admin || !admin->watch_revocations)
+    return 0;
+  return admin->watch_revocations(backend, forget_revoked, server->registry.accounts,
+                                  &server->revocations);
+}
+
+/* SQLite's file is this process's alone: support commands come to it.
+ * Another registry answering on the socket is refused; any other failure
+ * only means the commands must wait until it stops. */
+static int open_admin_socket(struct server *server, const struct registry_config *config,
+                             struct event_base *base)
+{
+  const char *database = backend_uri_sqlite_path(config->database);
+  _cleanup_free_ char *path = database ? admin_socket_path(database) : NULL;
+  int r;
+
+  if (!database)
+    return 0;
+  server->admin_ctx = (struct admin_context){.backend = server->registry.backend,
+                                             .terminal_mac = server->registry.terminal_mac,
+                                             .accounts = server->registry.accounts};
+  r = admin_socket_open(base, path, &server->admin_ctx, &server->admin);
+  if (r == -EADDRINUSE) {
+    log_err("another registry answers on %s: it serves this database", path);
+    return r;
+  }
+  if (r < 0)
+    log_warn("no admin socket at %s (%s): admin commands only while the registry is stopped", path,
+             strerror(-r));
+  return 0;
 }
 
 static int server_start(struct server *server, const struct registry_config *config)
@@ -255,7 +341,7 @@ static int server_start(struct server *server, const struct registry_config *con
   evsignal_add(server->sigterm, NULL);
   evsignal_add(server->sigint, NULL);
   evsignal_add(server->sighup, NULL);
-  return 0;
+  return open_admin_socket(server, config, main_base);
 }
 
 static int server_run(struct server *server)
@@ -273,19 +359,32 @@ int main(int argc, char **argv)
 {
   struct registry_config config;
   struct server server = {.listen_fd = -1};
-  int r;
+  int r, args_at = argc;
 
   log_init("phonebind-registry");
-  r = registry_config_parse(argc, argv, &config);
+  r = registry_config_parse_args(argc, argv, &config, &args_at);
+  if (r == 0 && args_at < argc && strcmp(argv[args_at], "admin") != 0) {
+    log_err("unexpected argument \"%s\"", argv[args_at]);
+    r = -1;
+  }
   if (r != 0) {
     registry_config_clear(&config);
     return r > 0 ? 0 : 2;
+  }
+  if (args_at < argc) {
+    log_set_max_level(config.log_level);
+    umask(077);
+    r = admin_main(&config, argv + args_at + 1, (size_t)(argc - args_at - 1));
+    registry_config_clear(&config);
+    return r;
   }
   log_set_max_level(config.log_level);
   umask(077);
   signal(SIGPIPE, SIG_IGN);
   evthread_use_pthreads();
   r = open_registry(&server.registry, &config);
+  if (r == 0)
+    r = watch_revocations(&server);
   if (r == 0)
     r = server_start(&server, &config);
   if (r == 0) {
@@ -297,5 +396,5 @@ int main(int argc, char **argv)
   }
   server_free(&server);
   registry_config_clear(&config);
-  return r == 0 ? 0 : 1;
+  return r == 0 && !atomic_load(&key_refused) ? 0 : 1;
 }

@@ -84,6 +84,49 @@ static int match_check_value(struct backend *backend, const char *path, bool has
   return r;
 }
 
+int terminal_key_load(struct backend *backend, const char *path, uint8_t key[TERMINAL_KEY_LEN])
+{
+  uint8_t stored[HASH_SHA256_LEN], check[HASH_SHA256_LEN];
+  bool keyed = false;
+  int r = load_key(path, key), has_check = 0;
+
+  if (r == -ENOENT)
+    log_err("key file %s is missing", path);
+  if (r == 0)
+    has_check = backend->ops->read_key_check(backend, stored, &keyed);
+  if (r == 0 && has_check < 0) {
+    log_err("cannot read the key check value from the database: %s", strerror(-has_check));
+    r = has_check;
+  }
+  if (r == 0 && has_check == 1)
+    terminal_key_check_value(key, check);
+  if (r == 0 && has_check == 1 && !hash_equal_ct(check, stored, sizeof check)) {
+    log_err("key file %s does not match the database's key check value", path);
+    r = -EKEYREJECTED;
+  }
+  if (r < 0)
+    explicit_bzero(key, TERMINAL_KEY_LEN);
+  return r;
+}
+
+/* The database cannot be reached: a key file in hand is used and checked
+ * once it can be; without one nobody can tell whether a new key may be
+ * made. */
+static int open_unverified(const char *path, uint8_t key[TERMINAL_KEY_LEN])
+{
+  int r = load_key(path, key);
+
+  if (r == -ENOENT)
+    log_err(
+      "key file %s is missing and the database cannot be reached to tell whether a new "
+      "key may be made",
+      path);
+  if (r < 0)
+    return r;
+  log_warn("key file %s is checked against the database once it can be reached", path);
+  return TERMINAL_KEY_UNVERIFIED;
+}
+
 int terminal_key_open(struct backend *backend, const char *path, uint8_t key[TERMINAL_KEY_LEN])
 {
   uint8_t stored[HASH_SHA256_LEN];
@@ -91,6 +134,12 @@ int terminal_key_open(struct backend *backend, const char *path, uint8_t key[TER
   int r, has_check;
 
   has_check = backend->ops->read_key_check(backend, stored, &keyed);
+  if (has_check == BACKEND_UNAVAILABLE) {
+    r = open_unverified(path, key);
+    if (r < 0)
+      explicit_bzero(key, TERMINAL_KEY_LEN);
+    return r;
+  }
   if (has_check < 0) {
     log_err("cannot read the key check value from the database: %s", strerror(-has_check));
     return has_check;

@@ -226,8 +226,25 @@ static void test_known_phone_connects_at_once(void **state)
   fake_store_put("usb:18d1:KNOWN");
   attach(w, "1-1", "KNOWN", "5");
   expect_events((const char *[]){line("attached %s", h), line("decision %s connect known", h)}, 2);
+  assert_int_equal(fake_call_count, 0); /* the confirmation comes after the Decision */
+  run_until_call(w, 0);
   fake_answer(last_call(FAKE_CLAIM), 200, REGISTRY_STATUS_NONE); /* confirmed: silent */
   assert_int_equal(fake_event_count, 2);
+}
+
+/* Fault: a known phone unplugged within the few milliseconds between its
+ * Decision and its confirming claim; the deferred claim must not be sent
+ * for a terminal that is gone (freed: ASan's build would say so). */
+static void test_detach_before_the_confirmation(void **state)
+{
+  struct world *w = *state;
+
+  fake_store_put("usb:18d1:QUICK");
+  attach(w, "1-1", "QUICK", "5");
+  detach(w, "1-1");
+  run_until_call(w, 0); /* 0.4 s of loop: long past the delay */
+  assert_int_equal(fake_call_count, 0);
+  assert_int_equal(terminals_count(w->terminals), 0);
 }
 
 static void test_attach_twice_detach_cancels(void **state)
@@ -307,9 +324,13 @@ static void test_forget_waits_for_the_call_in_flight(void **state)
 
   fake_store_put("usb:18d1:FORGET");
   attach(w, "1-1", "FORGET", "2");
-  confirm = last_call(FAKE_CLAIM);
   forget_error = 1;
+  /* before the confirming PUT is even sent (it follows the Decision by a
+   * few milliseconds): no DELETE until it is sent and answered */
   w->bus.forget(w->bus.userdata, h, on_forgotten, NULL);
+  assert_int_equal(fake_call_count, 0);
+  run_until_call(w, 0);
+  confirm = last_call(FAKE_CLAIM);
   assert_int_equal(fake_call_count, 1); /* no DELETE while the PUT is on the wire */
   assert_int_equal(forget_error, 1);
   fake_answer(confirm, 200, REGISTRY_STATUS_NONE);
@@ -367,6 +388,7 @@ static void test_refused_token(void **state)
 
   fake_store_put("usb:18d1:REFUSED");
   attach(w, "1-1", "REFUSED", "2");
+  run_until_call(w, 0);
   fake_answer(last_call(FAKE_CLAIM), 401, REGISTRY_STATUS_NONE);
   expect_events((const char *[]){line("attached %s", h), line("decision %s connect known", h),
                                  line("decision %s pending account-refused", h)},
@@ -424,6 +446,7 @@ static void test_detached_is_not_renewed(void **state)
   renewer_set_ttl(w->renewer, 30);
   fake_store_put("usb:18d1:UNPLUG");
   attach(w, "1-1", "UNPLUG", "2");
+  run_until_call(w, 0); /* the confirmation comes after the Decision */
   fake_answer(last_call(FAKE_CLAIM), 200, REGISTRY_STATUS_NONE);
   assert_true(renewer_next_wake_us(w->renewer) != UINT64_MAX);
   detach(w, "1-1");
@@ -438,6 +461,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_new_phone_claimed, setup, teardown),
     cmocka_unit_test_setup_teardown(test_known_phone_connects_at_once, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_detach_before_the_confirmation, setup, teardown),
     cmocka_unit_test_setup_teardown(test_attach_twice_detach_cancels, setup, teardown),
     cmocka_unit_test_setup_teardown(test_rescan, setup, teardown),
     cmocka_unit_test_setup_teardown(test_waits_for_the_first_account, setup, teardown),

@@ -130,6 +130,10 @@ static void test_answers(void **state)
   expect("exec /nonexistent/helper", "(none)");
   expect("echo 'phone not trusted yet' >&2; exit 75", "(later)"); /* ask again later */
   expect("echo 490154203237518; exit 75", "(later)");             /* no IMEI taken then */
+  /* a helper that takes its time is not killed while it works (the
+   * exit polled without a pidfd once killed it at the first look) */
+  expect("sleep 0.2; echo 490154203237518", "490154203237518");
+  expect("sleep 0.2; exit 75", "(later)");
   /* the daemon's channels to systemd and its credentials stay its own */
   setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
   setenv("CREDENTIALS_DIRECTORY", "/run/credentials/phonebindd.service", 1);

@@ -107,16 +107,82 @@ static void test_choose(void **state)
   }
 }
 
+/* The registry's grammar: what terminal_id_choose() writes, and nothing
+ * else (a space, control or non-ASCII byte, a comma, a placeholder, an
+ * upper-case vendor, a wrong check digit, an embedded NUL, no prefix). */
 static void test_acceptable(void **state)
 {
-  char long_id[TERMINAL_ID_MAX + 2];
+  static const struct {
+    const char *id;
+    bool ok;
+  } cases[] = {
+    {"usb:18d1:X1", true},
+    {"usb:18d1:R58M41ABCDE", true},
+    {"usb:04e8:RF8N20 ABC", true},
+    {"usb:05ac:00008030-001A2D3C3E0B802E", true},
+    {"usb:abcd:a-b_c.d~!", true},
+    {"imei:490154203237518", true},
+    {"", false},
+    {" ", false},
+    {"x", false},
+    {"a\nb", false},
+    {"usb:", false},
+    {"usb:18d1", false},
+    {"usb:18d1:", false},
+    {"usb:18d1: ", false},
+    {"usb:18d1: X1", false},
+    {"usb:18d1:X1 ", false},
+    {"usb:18d1:X1\t", false},
+    {"usb:18D1:X1", false},
+    {"Usb:18d1:X1", false},
+    {"usb:18d:X1", false},
+    {"usb:18d1X1", false},
+    {"usb:18d1;X1", false},
+    {"usb:xyzw:X1", false},
+    {"usb:18d1:A,B", false},
+    {"usb:18d1:unknown", false},
+    {"usb:18d1:UNKNOWN", false},
+    {"usb:18d1:0000000", false},
+    {"usb:18d1:123456789", false},
+    {"usb:18d1:abcdef", false},
+    {"usb:18d1:X\x7f", false},
+    {"usb:18d1:X\xc3\xa9", false},
+    {"imei:490154203237519", false},
+    {"imei:49015420323751", false},
+    {"imei:4901542032375180", false},
+    {"imei:000000000000000", false},
+    {"imei:49015420323751a", false},
+    {"IMEI:490154203237518", false},
+    {"serial:R58M41", false},
+  };
+  char long_id[TERMINAL_ID_MAX + 2] = "usb:18d1:";
   (void)state;
-  assert_true(terminal_id_is_acceptable("usb:18d1:X", 10));
-  assert_false(terminal_id_is_acceptable("", 0));
-  assert_false(terminal_id_is_acceptable("a\nb", 3));
-  memset(long_id, 'a', sizeof long_id);
-  assert_true(terminal_id_is_acceptable(long_id, TERMINAL_ID_MAX));
-  assert_false(terminal_id_is_acceptable(long_id, TERMINAL_ID_MAX + 1));
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    if (terminal_id_is_acceptable(cases[i].id, strlen(cases[i].id)) != cases[i].ok)
+      fail_msg("case %zu \"%s\": not %s", i, cases[i].id, cases[i].ok ? "accepted" : "refused");
+  assert_false(terminal_id_is_acceptable("usb:18d1:X1\0Y", 13)); /* a NUL inside */
+  assert_true(terminal_id_is_acceptable("usb:18d1:X1\0Y", 11));
+  for (size_t i = 9; i < 9 + TERMINAL_SERIAL_MAX; i++)
+    long_id[i] = i % 2 ? 'Q' : 'R';
+  assert_true(terminal_id_is_acceptable(long_id, 9 + TERMINAL_SERIAL_MAX));
+  long_id[9 + TERMINAL_SERIAL_MAX] = 'Q';
+  assert_false(terminal_id_is_acceptable(long_id, 9 + TERMINAL_SERIAL_MAX + 1));
+}
+
+/* Every identifier the daemon forms passes the registry's grammar. */
+static void test_chosen_ids_are_acceptable(void **state)
+{
+  static const char *const serials[] = {"R58M41ABCDE", "  RF8N20 X\r\n", "\tAB-12",
+                                        "00008030001A2D3C3E0B802E", "x"};
+  static const char *const vendors[] = {"18d1", "18D1", "05ac", "05AC", "04e8"};
+  char out[TERMINAL_ID_BUF];
+  (void)state;
+  for (size_t v = 0; v < sizeof vendors / sizeof *vendors; v++)
+    for (size_t i = 0; i < sizeof serials / sizeof *serials; i++)
+      if (terminal_id_choose(TERMINAL_ID_RULE_SERIAL, vendors[v], serials[i], "490154203237518",
+                             out, sizeof out) != TERMINAL_ID_NONE &&
+          !terminal_id_is_acceptable(out, strlen(out)))
+        fail_msg("chosen \"%s\" refused", out);
 }
 
 int main(void)
@@ -124,7 +190,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_serial_usable), cmocka_unit_test(test_serial_length_limit),
     cmocka_unit_test(test_imei_luhn),     cmocka_unit_test(test_choose),
-    cmocka_unit_test(test_acceptable),
+    cmocka_unit_test(test_acceptable),    cmocka_unit_test(test_chosen_ids_are_acceptable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@ import pbtest
 
 # A request that takes longer than this is a hang: the registry must
 # answer (201, or 503 when it cannot reach the database) well before.
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0 * pbtest.slowdown()
 
 
 class Answer:
@@ -36,7 +36,9 @@ def registries_on(tmp, database, count, extra_args=()):
     try:
         for _ in range(count):
             started.append(pbtest.Registry(tmp, database=database,
-                                           extra_args=["--key-file", key, "--log-level", "info"]
+                                           # a load, not a test of rate-requests
+                                           extra_args=["--key-file", key, "--log-level", "info",
+                                                       "--rate-requests", "0"]
                                            + list(extra_args)).start(timeout=30))
     except BaseException:
         for registry in started:

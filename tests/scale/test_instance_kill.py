@@ -55,11 +55,11 @@ class InstanceKill(unittest.TestCase):
                    ("lb", self.lb.port)]
         load = claimload.ClaimLoad(
             targets, tokens, lambda w, n: orders[w][n] if n < PER_WORKER else None).start()
-        load.wait_for(lambda a: len(a) >= WORKERS * PER_WORKER // 3, 60,
+        load.wait_for(lambda a: len(a) >= WORKERS * PER_WORKER // 3, 60 * pbtest.slowdown(),
                       "a third of the claims answered")
         killed_at = load.now()
         self.registries[0].stop(signal.SIGKILL)
-        answers = load.finish(60)
+        answers = load.finish(60 * pbtest.slowdown())
 
         print(f"answers: {claimload.summary(answers)}; r1 killed at {killed_at:.2f} s",
               file=sys.stderr)

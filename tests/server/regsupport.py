@@ -71,7 +71,8 @@ class SQLiteBackend:
 
     def stored_files(self, registry):
         import glob
-        return glob.glob(registry.database + "*")
+        # the database, its -wal and -shm; not the admin socket beside them
+        return [path for path in glob.glob(registry.database + "*") if os.path.isfile(path)]
 
 
 class PostgreSQLBackend:

@@ -288,7 +288,7 @@ static void test_migrates_version_1(void **state)
   assert_int_equal(be->ops->read_key_check(be, check, &keyed), 0);
   assert_true(keyed);
   backend_close(be);
-  assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
+  assert_int_equal(query_int(path, "PRAGMA user_version"), 3);
   assert_int_equal(query_int(path, "SELECT count(*) FROM bindings"), 3);
   assert_int_equal(query_int(path, "SELECT min(bound_at) / 1000 - 1700000000 FROM bindings"), 100);
 }

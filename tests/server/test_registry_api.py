@@ -2,7 +2,8 @@
 """phonebind-registry's HTTP API against the real server on loopback, on
 both backends (SQLite, and a real PostgreSQL server): the same cases.
 
-Faults tried: missing and unknown tokens (401), a release by a stranger
+Faults tried: missing and unknown tokens (401; also one digit off, a
+prefix, a longer one, right after the right token), a release by a stranger
 (403), unknown paths (404), wrong methods (405), a second claim (409), a
 body that is not a JSON object (400), restarts (bindings must survive), and
 the database files searched for raw identifiers (privacy: SQLite's files,
@@ -67,6 +68,15 @@ class RegistryApiCases:
                                             headers={"Authorization": "Basic Zm9vOmJhcg=="})
         self.assertEqual(status, 401)
         self.assertEqual(body["error"], "unauthorized")
+        # The registry remembers the last token's hash per thread: a token
+        # one digit off, or a prefix of it, right after it must not pass.
+        _, token = self.registry.new_account()
+        self.assertEqual(self.http.request("GET", path, token=token)[0], 200)
+        wrong = token[:-1] + ("0" if token[-1] != "0" else "1")
+        self.assertEqual(self.http.request("GET", path, token=wrong)[0], 401)
+        self.assertEqual(self.http.request("GET", path, token=token)[0], 200)
+        self.assertEqual(self.http.request("GET", path, token=token[:-1])[0], 401)
+        self.assertEqual(self.http.request("GET", path, token=token + "0")[0], 401)
 
     def test_unknown_paths_and_methods(self):
         _, token = self.registry.new_account()
@@ -82,15 +92,21 @@ class RegistryApiCases:
 
     def test_bad_identifiers(self):
         _, token = self.registry.new_account()
+        longest = "usb:18d1:" + "ab" * 63  # a serial of 126 bytes, the most there is
         for path in ("/v1/terminals/a%zz", "/v1/terminals/a%0", "/v1/terminals/a%00b",
-                     "/v1/terminals/" + "x" * 300, "/v1/terminals/a%0Ab/binding"):
+                     "/v1/terminals/" + "x" * 300, "/v1/terminals/a%0Ab/binding",
+                     # outside the grammar (issue 12: %20 was 200 unbound)
+                     "/v1/terminals/%20", "/v1/terminals/x", "/v1/terminals/x/binding",
+                     "/v1/terminals/usb:18D1:R58M41", "/v1/terminals/usb:18d1:unknown",
+                     "/v1/terminals/usb:18d1:%20R58M41", "/v1/terminals/imei:490154203237519",
+                     "/v1/terminals/" + longest + "a"):
             method = "PUT" if path.endswith("/binding") else "GET"
             status, body, _ = self.http.request(method, path, token=token)
             self.assertEqual(status, 400, path)
             self.assertEqual(body["error"], "bad-terminal-id")
-        # 256 bytes is the limit, and it is accepted
-        self.assertEqual(self.http.request("GET", "/v1/terminals/" + "y" * 256, token=token)[0],
-                         200)
+        for terminal in (longest, f"imei:{IMEI}", "usb:05ac:00008030-001A2D3C3E0B802E"):
+            self.assertEqual(self.http.request("GET", "/v1/terminals/" + terminal, token=token)[0],
+                             200, terminal)
 
     def test_bindings_survive_restart_and_no_raw_ids_are_stored(self):
         account, mine = self.registry.new_account()

@@ -13,6 +13,9 @@ Tried here:
   (exactly one of those may run);
 - a third instance with another key, or with its key file missing, refuses
   to start (exit 1, naming the key file);
+- a registry started while the database is down serves 503 and, once it is
+  back, migrates, checks its key and serves; with another key it stops
+  (exit 1) then; without a key file it refuses at once;
 - faults: PostgreSQL stopped (a clean shutdown) and started again, and
   killed (SIGKILL of every server process) and started again: meanwhile
   503 with Retry-After at once (never a hang, never another answer), and
@@ -84,8 +87,10 @@ class PostgreSQLCase(unittest.TestCase):
         self.assertEqual(codes, [0] * len(codes))
 
     def registry(self, key=None, start=True):
+        # no rate-accounts: the race makes 100 accounts per instance from one address
         registry = pbtest.Registry(self.tmp, database=self.uri,
-                                   extra_args=["--key-file", key or self.key])
+                                   extra_args=["--key-file", key or self.key,
+                                               "--rate-accounts", "0"])
         self.registries.append(registry)
         return registry.start() if start else registry
 
@@ -187,7 +192,7 @@ class StartUp(PostgreSQLCase):
         registries, outcomes = self.start_at_once([self.key] * 3)
         self.assertEqual(list(outcomes.values()), ["running"] * 3, outcomes)
         self.assertEqual(self.pg.psql("SELECT version FROM phonebind_schema", database=self.db),
-                         "2")
+                         "3")
         _, token = registries[0].new_account()
         self.assertEqual(request(registries[2].port, "PUT", TERMINAL + "/binding", token)[0], 201)
 
@@ -222,6 +227,77 @@ class StartUp(PostgreSQLCase):
         self.assertIn(missing, output)
         self.assertFalse(os.path.exists(missing))
         self.assertNotIn(self.pg.password, output)
+
+
+def start_unready(registry):
+    """Starts a registry that cannot reach its database: returns once it
+    listens and answers /healthz 503."""
+    args = [pbtest.program("phonebind-registry"), "--listen", f"127.0.0.1:{registry.port}",
+            "--database", registry.database] + registry.extra_args
+    registry.log = open(registry.log_path, "ab")
+    registry.proc = subprocess.Popen(args, stdout=registry.log, stderr=subprocess.STDOUT)
+
+    def answers_503():
+        if registry.proc.poll() is not None:
+            raise RuntimeError(f"registry exited with {registry.proc.returncode}: "
+                               + registry.read_log())
+        try:
+            return request(registry.port, "GET", "/healthz", timeout=2)[0] == 503
+        except OSError:
+            return False
+    pbtest.wait_until(answers_503, what="the registry serving 503")
+    return registry
+
+
+class StartedWhileDown(PostgreSQLCase):
+    """Fault: the database is down when the registry starts. It starts and
+    serves 503 (with Retry-After) meanwhile, with the key file it has;
+    once the database is back it migrates, checks the key, and serves."""
+
+    def setUp(self):
+        super().setUp()
+        first = self.registry()
+        _, self.token = first.new_account()
+        self.assertEqual(request(first.port, "PUT", TERMINAL + "/binding", self.token)[0], 201)
+        self.assertEqual(first.stop(), 0)
+        self.registries.remove(first)
+        self.pg.stop()
+
+    def tearDown(self):
+        if not self.pg.running:
+            self.pg.start()
+        super().tearDown()
+
+    def test_serves_once_the_database_is_back(self):
+        registry = start_unready(self.registry(start=False))
+        status, body, headers = request(registry.port, "GET", TERMINAL, self.token)
+        self.assertEqual((status, body["error"]), (503, "database-unavailable"))
+        self.assertIn("Retry-After", headers)
+        self.assertEqual(request(registry.port, "POST", "/v1/accounts")[0], 503)
+        self.pg.start()
+        pbtest.wait_until(lambda: request(registry.port, "GET", "/healthz")[0] == 200, timeout=15,
+                          what="the registry serving")
+        self.assertEqual(request(registry.port, "GET", TERMINAL, self.token)[1]["status"],
+                         "bound-to-you")
+        self.assertEqual(request(registry.port, "PUT", TERMINAL + "2/binding", self.token)[0], 201)
+        self.assertIn("schema and terminal-id key checked", registry.read_log())
+
+    def test_another_key_stops_it_once_the_database_is_back(self):
+        other = self.tmp.join("other.key")
+        regsupport.write_key(other, os.urandom(32))
+        registry = start_unready(self.registry(key=other, start=False))
+        self.pg.start()
+        self.assertEqual(registry.proc.wait(20), 1)
+        self.assertIn("another terminal-id key", registry.read_log())
+
+    def test_no_key_file_refused_at_once(self):
+        missing = self.tmp.join("missing.key")
+        code, output = regsupport.run_to_exit(self.tmp, ["--key-file", missing],
+                                              database=self.uri)
+        self.assertEqual(code, 1, output)
+        self.assertIn(missing, output)
+        self.assertIn("cannot be reached", output)
+        self.assertFalse(os.path.exists(missing))
 
 
 class DatabaseFaults(PostgreSQLCase):

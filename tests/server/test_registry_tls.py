@@ -11,7 +11,10 @@ directory). Faults tried:
   thread, get the new certificate while a connection opened before goes
   on with the old one, and the listening socket is never closed;
 - SIGHUP with a broken certificate file: the one loaded before stays in
-  use.
+  use;
+- handshakes that fail (plain HTTP, a client that gives up, junk) under
+  max-connections 2: each gives its place back (a leaked count would
+  leave the listener resting for good).
 """
 import http.client
 import os
@@ -100,6 +103,21 @@ class RegistryTls(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", self.registry.port), 5) as s:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertNotIn(b"200", s.recv(4096))
+
+    def test_failed_handshakes_free_their_place(self):
+        self.start("--max-connections", "2")
+        for payload in (b"GET / HTTP/1.1\r\n\r\n", b"\x16\x03\x01\x00\x05junk", b"") * 5:
+            with socket.create_connection(("127.0.0.1", self.registry.port), 5) as s:
+                s.sendall(payload)
+                s.settimeout(0.3)
+                try:
+                    s.recv(100)
+                except (socket.timeout, ConnectionResetError):
+                    pass
+        conns = [self.connect(), self.connect()]
+        for conn in conns:
+            self.assertEqual(self.get(conn), 200)
+            conn.close()
 
     def test_refuses_to_start_without_a_matching_key(self):
         _, other_key = self.ca.issue("other")

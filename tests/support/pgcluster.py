@@ -144,8 +144,9 @@ class PgCluster:
     def uri(self, extra=""):
         """The registry's multi-host URI: whichever server accepts writes."""
         hosts = ",".join(s.host_spec for s in self.servers)
-        query = "target_session_attrs=read-write&connect_timeout=2" + (
-            f"&{extra}" if extra else "")
+        # no connect_timeout: the registry's own (5 s) is what deployments
+        # get, and a dead server on loopback refuses at once anyway
+        query = "target_session_attrs=read-write" + (f"&{extra}" if extra else "")
         return f"postgresql://{ROLE}:{self.password}@{hosts}/{DATABASE}?{query}"
 
     def writer(self):
